@@ -1,0 +1,63 @@
+"""Scalar classification of one A64 instruction word against the table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .kinds import Kind
+from .patterns import Row, default_table
+
+WORD_LIMIT = 1 << 32
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What one instruction word does to data memory.
+
+    ``form`` is the table row's name (None when no memory row matches),
+    ``kind`` a Kind, ``feature`` the Arm feature (None for the Armv8.0 base
+    or no match), ``writes`` whether executing it writes memory, ``size`` the
+    bytes accessed where the encoding fixes it, and ``should_be_ok`` False
+    when the word's should-be bits differ from the diagram (CONSTRAINED
+    UNPREDICTABLE; still classified as the form, as LLVM does).
+    """
+
+    word: int
+    form: str | None
+    kind: Kind
+    feature: str | None
+    writes: bool
+    size: int | None
+    should_be_ok: bool = True
+    row: Row | None = None
+
+    @property
+    def accesses_memory(self) -> bool:
+        return self.kind is not Kind.OTHER
+
+
+def check_word(word: int) -> int:
+    """Return word if it is a 32-bit unsigned integer, else raise ValueError."""
+    if isinstance(word, bool) or not isinstance(word, int):
+        raise TypeError(f"instruction word must be an int, not {type(word).__name__}")
+    if not 0 <= word < WORD_LIMIT:
+        raise ValueError(f"instruction word {word:#x} does not fit in 32 bits")
+    return word
+
+
+def classify(word: int) -> Classification:
+    """Classify one 32-bit A64 instruction word (as the CPU reads it)."""
+    check_word(word)
+    row = default_table().lookup(word)
+    if row is None:
+        return Classification(word, None, Kind.OTHER, None, False, None)
+    return Classification(
+        word=word,
+        form=row.form,
+        kind=row.kind,
+        feature=row.feature,
+        writes=row.writes,
+        size=row.access_size(word),
+        should_be_ok=word & row.should_be_mask == row.should_be_value,
+        row=row,
+    )

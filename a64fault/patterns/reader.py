@@ -1,0 +1,195 @@
+"""Reads the pattern table: rows written as bit diagrams, turned into Row objects.
+
+A row is four or five columns separated by ``|``::
+
+    FORM | DIAGRAM | KIND | FEATURE | BYTES
+
+FORM is the instruction form's name (several rows may share one: a form can
+have several encodings). DIAGRAM lists the 32 bits from bit 31 down to bit 0
+as whitespace-separated tokens, as the Arm ARM draws them:
+
+* ``0110``        opcode bits: they take part in matching;
+* ``(0)``/``(11111)`` should-be bits: recorded, never matched (a word that
+  differs there is CONSTRAINED UNPREDICTABLE and, if it faulted, executed);
+* ``Rt:5``        a named free field of that width; a bare name (``A``) is a
+  one-bit free field;
+* ``Rs=11111``    a named opcode field with fixed bits (``x`` marks a free bit
+  inside it, as in ``opc=1x``);
+* ``Rs=(11111)``  a named should-be field.
+
+KIND is a DESIGN.md kind string; FEATURE is an Arm feature name (``LSE``) or
+``-`` for the Armv8.0 base; BYTES is the number of bytes accessed: an integer,
+``N<<field`` (e.g. ``1<<size``), or ``-`` where it is not fixed by the
+encoding. ``#`` starts a comment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..kinds import Kind
+
+WORD_BITS = 32
+
+_OPCODE = re.compile(r"[01]+")
+_SHOULD_BE = re.compile(r"\(([01]+)\)")
+_FREE_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)(?::(\d+))?")
+_FIXED_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)=(\(?)([01x]+)(\)?)")
+_BYTES_SHIFT = re.compile(r"(\d+)<<([A-Za-z][A-Za-z0-9_]*)")
+
+
+class TableError(ValueError):
+    """A row of the pattern table is malformed or conflicts with another."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A named bit field of a row: its lowest bit and its width."""
+
+    name: str
+    lsb: int
+    width: int
+
+    def extract(self, word: int) -> int:
+        return (word >> self.lsb) & ((1 << self.width) - 1)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One encoding of one form, with its matching mask/value derived from the diagram."""
+
+    form: str
+    kind: Kind
+    feature: str | None
+    mask: int
+    value: int
+    should_be_mask: int
+    should_be_value: int
+    fields: dict = field(hash=False, compare=False)
+    bytes_spec: str = "-"
+    diagram: str = ""
+    line: int = 0
+
+    @property
+    def specificity(self) -> int:
+        """Number of opcode bits fixed: the larger, the more specific the row."""
+        return bin(self.mask).count("1")
+
+    @property
+    def writes(self) -> bool:
+        return self.kind.writes
+
+    def matches(self, word: int) -> bool:
+        return word & self.mask == self.value
+
+    def access_size(self, word: int) -> int | None:
+        """Bytes accessed by ``word`` under this row, or None where not fixed."""
+        spec = self.bytes_spec
+        if spec == "-":
+            return None
+        if spec.isdigit():
+            return int(spec)
+        base, name = _BYTES_SHIFT.fullmatch(spec).groups()
+        return int(base) << self.fields[name].extract(word)
+
+
+def parse_diagram(diagram: str, where: str = "") -> tuple[int, int, int, int, dict]:
+    """Turn a bit diagram into (mask, value, should_be_mask, should_be_value, fields)."""
+    bits: list[tuple[str, str | None]] = []  # per bit, MSB first: (role, name)
+    values: list[str] = []
+    fields: dict[str, tuple[int, int]] = {}  # name -> (start index, width)
+
+    def add(role: str, name: str | None, text: str) -> None:
+        if name is not None:
+            if name in fields:
+                raise TableError(f"{where}field {name!r} named twice")
+            fields[name] = (len(bits), len(text))
+        for ch in text:
+            bits.append((role, name))
+            values.append(ch)
+
+    for token in diagram.split():
+        if _OPCODE.fullmatch(token):
+            add("opcode", None, token)
+        elif m := _SHOULD_BE.fullmatch(token):
+            add("should-be", None, m.group(1))
+        elif m := _FIXED_FIELD.fullmatch(token):
+            name, open_paren, text, close_paren = m.groups()
+            if bool(open_paren) != bool(close_paren):
+                raise TableError(f"{where}unbalanced parenthesis in {token!r}")
+            if open_paren and "x" in text:
+                raise TableError(f"{where}should-be field {token!r} cannot have free bits")
+            add("should-be" if open_paren else "opcode", name, text)
+        elif m := _FREE_FIELD.fullmatch(token):
+            name, width = m.group(1), int(m.group(2) or 1)
+            if width < 1:
+                raise TableError(f"{where}field {token!r} has no width")
+            add("free", name, "x" * width)
+        else:
+            raise TableError(f"{where}cannot read diagram token {token!r}")
+
+    if len(bits) != WORD_BITS:
+        raise TableError(f"{where}diagram has {len(bits)} bits, not {WORD_BITS}")
+
+    mask = value = sb_mask = sb_value = 0
+    for index, ((role, _), ch) in enumerate(zip(bits, values)):
+        bit = 1 << (WORD_BITS - 1 - index)
+        if ch == "x":
+            continue
+        if role == "opcode":
+            mask |= bit
+            value |= bit if ch == "1" else 0
+        elif role == "should-be":
+            sb_mask |= bit
+            sb_value |= bit if ch == "1" else 0
+    named = {
+        name: Field(name, WORD_BITS - start - width, width) for name, (start, width) in fields.items()
+    }
+    return mask, value, sb_mask, sb_value, named
+
+
+def parse_row(text: str, line: int = 0) -> Row:
+    """Parse one table line (comments already stripped)."""
+    where = f"line {line}: "
+    columns = [c.strip() for c in text.split("|")]
+    if len(columns) != 5:
+        raise TableError(f"{where}expected 5 '|'-separated columns, got {len(columns)}")
+    form, diagram, kind_text, feature, bytes_spec = columns
+    try:
+        kind = Kind(kind_text)
+    except ValueError:
+        raise TableError(f"{where}unknown kind {kind_text!r}") from None
+    mask, value, sb_mask, sb_value, fields = parse_diagram(diagram, where)
+    if not (bytes_spec == "-" or bytes_spec.isdigit()):
+        m = _BYTES_SHIFT.fullmatch(bytes_spec)
+        if not m or m.group(2) not in fields:
+            raise TableError(f"{where}cannot read bytes {bytes_spec!r}")
+    return Row(
+        form=form,
+        kind=kind,
+        feature=None if feature == "-" else feature,
+        mask=mask,
+        value=value,
+        should_be_mask=sb_mask,
+        should_be_value=sb_value,
+        fields=fields,
+        bytes_spec=bytes_spec,
+        diagram=" ".join(diagram.split()),
+        line=line,
+    )
+
+
+def read_rows(text: str) -> list[Row]:
+    """Parse a whole table file's text into rows, in file order."""
+    rows = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        body = raw.split("#", 1)[0].strip()
+        if body:
+            rows.append(parse_row(body, number))
+    return rows
+
+
+def read_file(path: Path) -> list[Row]:
+    return read_rows(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,153 @@
+"""The compiled pattern table: overlap rule, lookup index and scalar lookup.
+
+Overlap rule: two rows overlap when some word matches both. Overlapping rows
+must nest: one row's encodings are a strict subset of the other's (it fixes
+every bit the other fixes, with the same values, and more). The nested row
+is the more specific one and wins. Rows that overlap without nesting, or
+duplicate each other, are a table error. So for any word the matching rows
+form a chain, and the winner is the matching row with the most fixed bits.
+
+Lookup index: the key of a word is its bits 31:21 and 15:10 (the opcode bits
+of the load/store space, where nearly every row fixes its opcode). For each
+of the 2**17 keys the index holds the winning row when the key alone decides
+it, ``NO_ROW`` when no row can match, and ``AMBIGUOUS`` when bits outside the
+key decide; ambiguous keys keep a short candidate list, most specific first.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from .reader import Row, TableError
+
+#: (high bit, low bit) ranges of the lookup key, most significant first.
+KEY_RANGES = ((31, 21), (15, 10))
+KEY_BITS = sum(hi - lo + 1 for hi, lo in KEY_RANGES)
+NO_ROW = -1
+AMBIGUOUS = -2
+
+
+def _range_mask(hi: int, lo: int) -> int:
+    return ((1 << (hi - lo + 1)) - 1) << lo
+
+
+def _key_parts() -> tuple[tuple[int, int, int], ...]:
+    """Per key range: (mask in the word, right shift, position in the key)."""
+    parts, position = [], KEY_BITS
+    for hi, lo in KEY_RANGES:
+        width = hi - lo + 1
+        position -= width
+        parts.append((_range_mask(hi, lo), lo, position))
+    return tuple(parts)
+
+
+KEY_PARTS = _key_parts()
+KEY_WORD_MASK = 0
+for _mask, _, _ in KEY_PARTS:
+    KEY_WORD_MASK |= _mask
+
+
+def key_of(word: int) -> int:
+    """The lookup key of a word: its key bits packed together."""
+    key = 0
+    for mask, shift, position in KEY_PARTS:
+        key |= ((word & mask) >> shift) << position
+    return key
+
+
+def keys_of(words: np.ndarray) -> np.ndarray:
+    """Vector form of key_of for a uint32 array."""
+    words = words.astype(np.uint32, copy=False)
+    key = np.zeros(words.shape, dtype=np.uint32)
+    for mask, shift, position in KEY_PARTS:
+        key |= ((words & np.uint32(mask)) >> np.uint32(shift)) << np.uint32(position)
+    return key
+
+
+def check_overlaps(rows: list[Row]) -> None:
+    """Raise TableError for any two rows that overlap without strict nesting."""
+    masks = np.array([r.mask for r in rows], dtype=np.uint64)
+    values = np.array([r.value for r in rows], dtype=np.uint64)
+    for i, row in enumerate(rows):
+        common = masks[i + 1 :] & np.uint64(row.mask)
+        clash = ((values[i + 1 :] ^ np.uint64(row.value)) & common) == 0
+        for j in np.nonzero(clash)[0] + i + 1:
+            other = rows[j]
+            inner, outer = (row, other) if row.specificity >= other.specificity else (other, row)
+            nested = inner.mask & outer.mask == outer.mask and inner.specificity > outer.specificity
+            if not nested:
+                raise TableError(
+                    f"rows overlap without nesting: line {row.line} {row.form} "
+                    f"and line {other.line} {other.form}"
+                )
+
+
+class Table:
+    """The rows plus the derived index used by the scalar and vector classifiers."""
+
+    def __init__(self, rows: list[Row]):
+        check_overlaps(rows)
+        #: Rows ordered most specific first; a row's index here is its code.
+        self.rows: tuple[Row, ...] = tuple(
+            sorted(rows, key=lambda r: (-r.specificity, r.line))
+        )
+        self._candidates: dict[int, tuple[Row, ...]] = {}
+
+    @cached_property
+    def forms(self) -> tuple[str, ...]:
+        """Form names in first-seen table order."""
+        return tuple(dict.fromkeys(r.form for r in sorted(self.rows, key=lambda r: r.line)))
+
+    @cached_property
+    def index(self) -> np.ndarray:
+        """Per key: winning row code, NO_ROW or AMBIGUOUS (int16, 2**KEY_BITS entries)."""
+        size = 1 << KEY_BITS
+        best = np.full(size, NO_ROW, dtype=np.int32)
+        decided = np.zeros(size, dtype=bool)
+        # Least specific first, so a more specific compatible row overwrites.
+        for code in range(len(self.rows) - 1, -1, -1):
+            row = self.rows[code]
+            entries = self._compatible_keys(row)
+            best[entries] = code
+            decided[entries] = row.mask & ~KEY_WORD_MASK == 0
+        index = np.where(decided | (best == NO_ROW), best, AMBIGUOUS)
+        return index.astype(np.int16)
+
+    def _compatible_keys(self, row: Row) -> np.ndarray:
+        """Every key whose bits agree with the row's fixed key bits."""
+        key_mask, key_value = key_of(row.mask), key_of(row.value)
+        free = [b for b in range(KEY_BITS) if not key_mask >> b & 1]
+        entries = np.full(1 << len(free), key_value, dtype=np.int64)
+        counter = np.arange(1 << len(free), dtype=np.int64)
+        for i, bit in enumerate(free):
+            entries |= ((counter >> i) & 1) << bit
+        return entries
+
+    def candidates(self, key: int) -> tuple[Row, ...]:
+        """Rows that can match a word with this key, most specific first."""
+        found = self._candidates.get(key)
+        if found is None:
+            found = tuple(
+                r for r in self.rows if (key_of(r.value) ^ key) & key_of(r.mask) == 0
+            )
+            self._candidates[key] = found
+        return found
+
+    @cached_property
+    def _index_list(self) -> list[int]:
+        return self.index.tolist()
+
+    def lookup(self, word: int) -> Row | None:
+        """The winning row for a word, or None when no row matches."""
+        key = key_of(word)
+        code = self._index_list[key]
+        if code >= 0:
+            return self.rows[code]
+        if code == NO_ROW:
+            return None
+        for row in self.candidates(key):
+            if word & row.mask == row.value:
+                return row
+        return None
