@@ -1,0 +1,341 @@
+"""Read A64 instruction words, symbols and code ranges out of an AArch64 ELF file.
+
+Addresses are virtual addresses (what ELR_ELx holds) for executables and
+shared objects: an address is mapped to the file through the PT_LOAD
+segments (or, for a file without program headers, its allocated sections).
+
+Relocatable objects (``.o``, ET_REL) have every section at address 0. Here an
+address in a ``.o`` means a *section-relative offset*: the allocated sections
+that hold bytes are laid out one after another from 0, in section-header
+order, each at its own alignment, as a linker would place them. The first
+such section is ``.text`` in compiler and assembler output, so an address in
+a ``.o`` is the offset within ``.text`` (``objdump -d`` shows the same
+numbers); later sections (``.text.foo``, ``.rodata``) follow it. Symbol
+values, mapping symbols and executable ranges all use this layout.
+
+A64 instructions are always little-endian in memory, also in big-endian
+(aarch64_be) ELF files, where only the ELF headers and data are big-endian:
+``word_at`` always reads code little-endian.
+"""
+
+from __future__ import annotations
+
+import bisect
+import mmap
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError, ELFParseError
+from elftools.construct import ConstructError
+from elftools.elf.constants import P_FLAGS, SH_FLAGS
+from elftools.elf.elffile import ELFFile
+
+from ..errors import InputError
+
+WORD_BYTES = 4
+
+#: How many symbols below an address symbolize() looks at (nested/overlapping symbols).
+_SYMBOLIZE_WINDOW = 64
+
+#: Symbol types that name code or data a fault address can be inside.
+_NAMED_TYPES = {"STT_FUNC", "STT_OBJECT", "STT_NOTYPE", "STT_GNU_IFUNC", "STT_TLS"}
+
+#: "name", "name+0x10", "name-16", "name + 0x10".
+_SYMBOL_EXPR = re.compile(r"^\s*(?P<name>[^+\s]+?)\s*(?:(?P<sign>[+-])\s*(?P<offset>\w+))?\s*$")
+
+_PARSE_ERRORS = (ELFError, ELFParseError, ConstructError, struct.error, ValueError, IndexError,
+                 KeyError, TypeError, AttributeError)
+
+
+@dataclass(frozen=True)
+class _Mapping:
+    """A run of file bytes seen at [vaddr, vaddr + size)."""
+
+    vaddr: int
+    file_offset: int
+    size: int
+    name: str
+
+
+@dataclass(frozen=True)
+class _Symbol:
+    name: str
+    vaddr: int
+    size: int
+    is_global: bool
+
+
+class ElfImage:
+    """An AArch64 ELF file opened for reading instruction words and symbols.
+
+    Raises InputError for a missing or unreadable file, a file that is not
+    ELF, an ELF for another machine, or a truncated/corrupt ELF. All parsing
+    happens here, so the query methods only raise InputError for bad
+    addresses and symbol names. Use as a context manager or call close().
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        try:
+            with open(self.path, "rb") as handle:
+                size = self.path.stat().st_size
+                if size == 0:
+                    raise InputError(f"{self.path}: not an ELF file (empty)")
+                self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except IsADirectoryError:
+            raise InputError(f"{self.path}: is a directory, not an ELF file") from None
+        except FileNotFoundError:
+            raise InputError(f"{self.path}: no such file") from None
+        except PermissionError:
+            raise InputError(f"{self.path}: permission denied") from None
+        if self._data[:4] != b"\x7fELF":
+            self.close()
+            raise InputError(f"{self.path}: not an ELF file")
+        try:
+            self._load()
+        except InputError:
+            self.close()
+            raise
+        except _PARSE_ERRORS as error:
+            self.close()
+            raise InputError(f"{self.path}: truncated or corrupt ELF ({_first_line(error)})") from None
+
+    # -- loading -----------------------------------------------------------
+
+    def _load(self) -> None:
+        elf = ELFFile(self._data)
+        machine = elf["e_machine"]
+        if machine != "EM_AARCH64":
+            raise InputError(f"{self.path}: ELF for {_machine_name(machine)}, not AArch64")
+        self.little_endian: bool = elf.little_endian
+        self.elf_type: str = elf["e_type"]
+        self.elfclass: int = elf.elfclass
+        self._file_size = len(self._data)
+        sections = list(elf.iter_sections())
+        segments = list(elf.iter_segments())
+        self._section_base = self._section_bases(sections)
+        self._mappings = self._build_mappings(sections, segments)
+        self._exec_ranges = self._build_exec_ranges(sections, segments)
+        self._symbols, self._mapping_symbols = self._read_symbols(elf, sections)
+        self._by_name: dict[str, _Symbol] = {}
+        for symbol in self._symbols:
+            known = self._by_name.get(symbol.name)
+            if known is None or (symbol.is_global and not known.is_global):
+                self._by_name[symbol.name] = symbol
+        self._sorted = sorted(self._symbols, key=lambda s: (s.vaddr, -s.size, s.name))
+        self._sorted_addrs = [s.vaddr for s in self._sorted]
+
+    def _check_in_file(self, what: str, offset: int, size: int) -> None:
+        if offset + size > self._file_size:
+            raise InputError(
+                f"{self.path}: truncated ELF: {what} ends at byte {offset + size:#x}, "
+                f"the file has {self._file_size:#x} bytes")
+
+    def _section_bases(self, sections) -> dict[int, int]:
+        """Section index -> the address its offset 0 has (sh_addr, or the .o layout)."""
+        bases = {}
+        if self.elf_type != "ET_REL":
+            for index, section in enumerate(sections):
+                bases[index] = section["sh_addr"]
+            return bases
+        cursor = 0
+        for index, section in enumerate(sections):
+            if not _has_bytes(section):
+                bases[index] = 0
+                continue
+            align = max(section["sh_addralign"], 1)
+            cursor = -(-cursor // align) * align
+            bases[index] = cursor
+            cursor += section["sh_size"]
+        return bases
+
+    def _build_mappings(self, sections, segments) -> list[_Mapping]:
+        mappings = []
+        if self.elf_type != "ET_REL":
+            for index, segment in enumerate(segments):
+                if segment["p_type"] != "PT_LOAD" or segment["p_filesz"] == 0:
+                    continue
+                name = f"LOAD[{index}]"
+                self._check_in_file(f"segment {name}", segment["p_offset"], segment["p_filesz"])
+                mappings.append(_Mapping(segment["p_vaddr"], segment["p_offset"],
+                                         segment["p_filesz"], name))
+        if not mappings:
+            for index, section in enumerate(sections):
+                if _has_bytes(section):
+                    self._check_in_file(f"section {section.name}", section["sh_offset"],
+                                        section["sh_size"])
+                    mappings.append(_Mapping(self._section_base[index], section["sh_offset"],
+                                             section["sh_size"], section.name))
+        for index, section in enumerate(sections):
+            if _has_bytes(section) or section["sh_type"] in ("SHT_SYMTAB", "SHT_DYNSYM",
+                                                              "SHT_STRTAB"):
+                self._check_in_file(f"section {section.name or index}", section["sh_offset"],
+                                    section["sh_size"])
+        return sorted(mappings, key=lambda m: m.vaddr)
+
+    def _build_exec_ranges(self, sections, segments) -> list[tuple[str, int, int, int]]:
+        ranges = []
+        for index, section in enumerate(sections):
+            if _has_bytes(section) and section["sh_flags"] & SH_FLAGS.SHF_EXECINSTR:
+                ranges.append((section.name, self._section_base[index], section["sh_offset"],
+                               section["sh_size"]))
+        if not ranges and not sections:
+            for index, segment in enumerate(segments):
+                if (segment["p_type"] == "PT_LOAD" and segment["p_flags"] & P_FLAGS.PF_X
+                        and segment["p_filesz"]):
+                    ranges.append((f"LOAD[{index}]", segment["p_vaddr"], segment["p_offset"],
+                                   segment["p_filesz"]))
+        return sorted(ranges, key=lambda r: r[1])
+
+    def _read_symbols(self, elf, sections):
+        exec_sections = {index for index, section in enumerate(sections)
+                         if _has_bytes(section) and section["sh_flags"] & SH_FLAGS.SHF_EXECINSTR}
+        symbols: list[_Symbol] = []
+        mapping: set[tuple[int, str]] = set()
+        for table_name in (".symtab", ".dynsym"):
+            table = elf.get_section_by_name(table_name)
+            if table is None or not hasattr(table, "iter_symbols"):
+                continue
+            found = []
+            for symbol in table.iter_symbols():
+                shndx = symbol["st_shndx"]
+                if not isinstance(shndx, int):  # SHN_UNDEF, SHN_ABS, SHN_COMMON
+                    continue
+                name = symbol.name
+                vaddr = symbol["st_value"] + (self._section_base.get(shndx, 0)
+                                              if self.elf_type == "ET_REL" else 0)
+                kind = _mapping_kind(name)
+                if kind is not None:
+                    if table_name == ".symtab" and shndx in exec_sections:
+                        mapping.add((vaddr, kind))
+                    continue
+                if not name or symbol["st_info"]["type"] not in _NAMED_TYPES:
+                    continue
+                found.append(_Symbol(name, vaddr, symbol["st_size"],
+                                     symbol["st_info"]["bind"] != "STB_LOCAL"))
+            if found:
+                symbols = found
+                break
+        return symbols, sorted(mapping)
+
+    # -- queries -----------------------------------------------------------
+
+    def _locate(self, vaddr: int, size: int) -> int | None:
+        """File offset of [vaddr, vaddr+size) if one mapping holds all of it."""
+        for mapping in self._mappings:
+            if mapping.vaddr <= vaddr and vaddr + size <= mapping.vaddr + mapping.size:
+                return mapping.file_offset + vaddr - mapping.vaddr
+        return None
+
+    def word_at(self, vaddr: int) -> int:
+        """The 32-bit instruction word at virtual address vaddr (always little-endian)."""
+        if vaddr < 0:
+            raise InputError(f"address {vaddr:#x} is negative")
+        if vaddr % WORD_BYTES:
+            raise InputError(f"address {vaddr:#x} is not 4-byte aligned (A64 instructions are)")
+        offset = self._locate(vaddr, WORD_BYTES)
+        if offset is None:
+            raise InputError(f"address {vaddr:#x} is outside every loaded segment of {self.path}")
+        return int.from_bytes(self._data[offset:offset + WORD_BYTES], "little")
+
+    def words_at(self, vaddr: int, count: int) -> list[int]:
+        """count consecutive instruction words from vaddr (see word_at)."""
+        return [self.word_at(vaddr + WORD_BYTES * i) for i in range(count)]
+
+    def address_of(self, expr: str) -> int:
+        """The address of a symbol expression such as ``name``, ``name+0x10`` or ``name-8``."""
+        match = _SYMBOL_EXPR.match(expr or "")
+        if not match:
+            raise InputError(f"cannot read symbol expression {expr!r} (want name or name+0x10)")
+        name = match["name"]
+        offset = 0
+        if match["offset"] is not None:
+            try:
+                offset = int(match["offset"], 0)
+            except ValueError:
+                raise InputError(f"bad offset {match['offset']!r} in {expr!r}") from None
+            if match["sign"] == "-":
+                offset = -offset
+        symbol = self._by_name.get(name)
+        if symbol is None:
+            where = "symbol table" if self._symbols else "symbol table (the file has none)"
+            raise InputError(f"unknown symbol {name!r}: not in the {where} of {self.path}")
+        return symbol.vaddr + offset
+
+    def symbolize(self, vaddr: int) -> str | None:
+        """``name`` or ``name+0x10`` for the symbol holding vaddr (.symtab, else .dynsym)."""
+        index = bisect.bisect_right(self._sorted_addrs, vaddr)
+        best = None
+        # Walk back over the symbols at or below vaddr: a sized symbol that
+        # holds vaddr wins; else the nearest label (size 0) before it.
+        for symbol in reversed(self._sorted[max(0, index - _SYMBOLIZE_WINDOW):index]):
+            if symbol.size and vaddr < symbol.vaddr + symbol.size:
+                best = symbol
+                break
+            if not symbol.size and best is None:
+                best = symbol
+        if best is None:
+            return None
+        delta = vaddr - best.vaddr
+        return best.name if delta == 0 else f"{best.name}+{delta:#x}"
+
+    def executable_ranges(self) -> list[tuple[str, int, int, int]]:
+        """(name, vaddr, file_offset, size) of each executable section, by address.
+
+        Without a section header table (sstrip'd files), the executable
+        PT_LOAD segments instead, named ``LOAD[i]``.
+        """
+        return list(self._exec_ranges)
+
+    def mapping_symbols(self) -> list[tuple[int, str]]:
+        """Sorted (vaddr, "$x" | "$d") mapping symbols of the executable sections.
+
+        ``$x`` starts A64 code, ``$d`` data (literal pools, jump tables).
+        ``$x.foo``/``$d.foo`` count as ``$x``/``$d``. Empty for stripped files.
+        """
+        return list(self._mapping_symbols)
+
+    def read(self, file_offset: int, size: int) -> bytes:
+        """size raw bytes of the file from file_offset (for scanning a range)."""
+        return bytes(self._data[file_offset:file_offset + size])
+
+    def close(self) -> None:
+        data = getattr(self, "_data", None)
+        if data is not None:
+            data.close()
+            self._data = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        endian = "little" if getattr(self, "little_endian", True) else "big"
+        return f"ElfImage({str(self.path)!r}, {getattr(self, 'elf_type', '?')}, {endian}-endian)"
+
+
+def _has_bytes(section) -> bool:
+    return (bool(section["sh_flags"] & SH_FLAGS.SHF_ALLOC) and section["sh_type"] != "SHT_NOBITS"
+            and section["sh_size"] > 0)
+
+
+def _mapping_kind(name: str) -> str | None:
+    for kind in ("$x", "$d"):
+        if name == kind or name.startswith(kind + "."):
+            return kind
+    return None
+
+
+def _machine_name(machine) -> str:
+    names = {"EM_X86_64": "x86-64", "EM_386": "i386", "EM_ARM": "32-bit Arm",
+             "EM_RISCV": "RISC-V", "EM_PPC64": "PowerPC64", "EM_S390": "s390"}
+    return f"{names.get(machine, machine)} ({machine})" if machine in names else str(machine)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
