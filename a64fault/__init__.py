@@ -3,15 +3,44 @@
 The public API:
 
 * ``classify(word)`` -> Classification (form, kind, feature, writes, size);
+* ``classify_array(words)`` -> kind codes for a numpy uint32 array;
 * ``decode(word_or_bytes, address=0)`` -> Capstone text, or None;
 * ``decide(word, esr=None, *, el=0, aarch32=False, vma_writable=None,
   policy="atomic")`` -> Decision;
 * ``upgrades(word, policy="atomic")`` -> bool, the hot path of a fault model;
-* ``esr.decode(esr)`` -> the named fields of an ESR_ELx value.
+* ``a64fault.esr.decode(esr)`` -> the named fields of an ESR_ELx value.
 """
 
 from .classify import Classification, classify
+from .errors import InputError
+from .fault import Decision, decide
 from .kinds import Kind
+from .policies import POLICIES, upgrades
 
-__all__ = ["Classification", "Kind", "classify"]
+__all__ = [
+    "Classification", "Decision", "InputError", "Kind", "POLICIES",
+    "classify", "classify_array", "decide", "decode", "upgrades",
+]
 __version__ = "0.1.0"
+
+
+def decode(word_or_bytes, address: int = 0):
+    """Capstone's text for one instruction (word or 4 little-endian bytes), or None."""
+    from .decoder import decode as capstone_decode
+
+    return capstone_decode(word_or_bytes, address)
+
+
+def classify_array(words):
+    """Kind codes (see kinds.KIND_CODES) for a numpy uint32 array of words."""
+    from .vector import classify_array as vector_classify
+
+    return vector_classify(words)
+
+
+def __getattr__(name):
+    if name == "esr":
+        import importlib
+
+        return importlib.import_module(".esr", __name__)
+    raise AttributeError(name)

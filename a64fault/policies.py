@@ -1,0 +1,119 @@
+"""Fault policies: which instructions turn a read fault into a write fault.
+
+* ``none``: never.
+* ``kernel-v5``: Yang Shi's v5 predicate, copied verbatim (false matches
+  included); the only hand-written hex masks in the project, because they
+  are the thing under audit.
+* ``atomic`` (default): every ``atomic-rmw`` and ``compare-and-swap`` form.
+* ``atomic+exclusive``: also ``load-exclusive``.
+
+``upgrade_index(policy)`` compiles a policy into a per-key byte table over
+the pattern table's lookup index, so ``upgrades()`` usually answers from
+one list index.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from .classify import WORD_LIMIT, Classification, classify
+from .errors import InputError
+from .kinds import Kind
+from .patterns import AMBIGUOUS, NO_ROW, default_table
+
+NONE = "none"
+KERNEL_V5 = "kernel-v5"
+ATOMIC = "atomic"
+ATOMIC_EXCLUSIVE = "atomic+exclusive"
+POLICIES = (NONE, KERNEL_V5, ATOMIC, ATOMIC_EXCLUSIVE)
+DEFAULT_POLICY = ATOMIC
+
+#: The kinds each table-driven policy upgrades.
+POLICY_KINDS = {
+    NONE: frozenset(),
+    ATOMIC: frozenset({Kind.ATOMIC_RMW, Kind.COMPARE_AND_SWAP}),
+    ATOMIC_EXCLUSIVE: frozenset({Kind.ATOMIC_RMW, Kind.COMPARE_AND_SWAP, Kind.LOAD_EXCLUSIVE}),
+}
+
+
+# --- Yang Shi, "arm64: mm: force write fault for atomic RMW instructions", v5.
+# Copied verbatim from the patch's insn.h additions: these literals are under audit.
+def kernel_v5_class_atomic(w: int) -> bool:
+    return (w & 0x3b200c00) == 0x38200000
+
+
+def kernel_v5_has_wr_perm(w: int) -> bool:
+    return ((w & 0x3f207c00) == 0x38200000 or (w & 0x3f208c00) == 0x38200000
+            or (w & 0x7fe06c00) == 0x78202000 or (w & 0xbf204c00) == 0x38200000)
+
+
+def kernel_v5_cas(w: int) -> bool:
+    return (w & 0x3fa07c00) == 0x08a07c00
+
+
+def kernel_v5_casp(w: int) -> bool:
+    return (w & 0xbfa07c00) == 0x08207c00
+
+
+def kernel_v5(w: int) -> bool:
+    """The v5 predicate: (class_atomic && has_wr_perm) || cas || casp."""
+    return (kernel_v5_class_atomic(w) and kernel_v5_has_wr_perm(w)) or kernel_v5_cas(w) \
+        or kernel_v5_casp(w)
+# --- end of the verbatim predicate.
+
+
+def check_policy(policy: str) -> str:
+    """Return the policy name, or raise InputError naming the valid ones."""
+    if policy not in POLICIES:
+        raise InputError(f"unknown policy {policy!r}: choose one of {', '.join(POLICIES)}")
+    return policy
+
+
+def accepts(policy: str, classification: Classification) -> bool:
+    """Whether ``policy`` upgrades a read fault on this instruction (context aside)."""
+    check_policy(policy)
+    if policy == KERNEL_V5:
+        return kernel_v5(classification.word)
+    return classification.kind in POLICY_KINDS[policy]
+
+
+@lru_cache(maxsize=None)
+def upgrade_index(policy: str) -> list[int]:
+    """Per lookup key: 1 upgrade, 0 not, -1 decided by the bits outside the key."""
+    kinds = POLICY_KINDS[policy]
+    table = default_table()
+    decided = {code: int(row.kind in kinds) for code, row in enumerate(table.rows)}
+    decided[NO_ROW] = 0
+    decided[AMBIGUOUS] = -1
+    return [decided[code] for code in table.index.tolist()]
+
+
+def _make_upgrades():
+    from .patterns.table import KEY_PARTS
+
+    (mask_hi, shift_hi, pos_hi), (mask_lo, shift_lo, pos_lo) = KEY_PARTS
+    WORD_MAX = WORD_LIMIT - 1
+    indexes = {}
+
+    def upgrades(word: int, policy: str = DEFAULT_POLICY) -> bool:
+        """Whether ``policy`` upgrades a read fault on ``word``: the fault model's hot path.
+
+        Context (EL, AArch32, VMA permissions) is not considered: see decide().
+        """
+        if not 0 <= word <= WORD_MAX:
+            raise ValueError(f"instruction word {word:#x} does not fit in 32 bits")
+        index = indexes.get(policy)
+        if index is None:
+            if policy == KERNEL_V5:
+                return kernel_v5(word)
+            index = indexes[check_policy(policy)] = upgrade_index(policy)
+        answer = index[((word & mask_hi) >> shift_hi) << pos_hi
+                       | ((word & mask_lo) >> shift_lo) << pos_lo]
+        if answer >= 0:
+            return bool(answer)
+        return classify(word).kind in POLICY_KINDS[policy]
+
+    return upgrades
+
+
+upgrades = _make_upgrades()
