@@ -4,6 +4,7 @@ from capstone import *
 ARCH=".arch armv9.6-a+lse128+the+ls64+lsui+lsfe+gcs+rcpc3+mops+d128+mte+sve2+sme+fp16+bf16+sme2+sve2p1+sme2p1\n"
 md=Cs(CS_ARCH_AARCH64, CS_MODE_ARM)
 lines=[l.rstrip() for l in sys.stdin if l.strip()]
+os.chdir(tempfile.mkdtemp())
 for l in lines:
     with open('one.s','w') as f: f.write(ARCH+l+"\n")
     r=subprocess.run([sys.executable,'-m','ziglang','cc','-target','aarch64-linux-gnu','-c','one.s','-o','one.o'],capture_output=True,text=True)
