@@ -1,0 +1,90 @@
+"""`a64fault fixtures`: build, count and export the encoding corpus."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import click
+
+from .. import corpus
+from ..errors import InputError
+from ..kinds import Kind
+
+BUILDER = corpus.CORPUS_PATH.parent / "build.py"
+
+
+def _load_builder():
+    """fixtures/build.py of this checkout (it is not part of the installed package)."""
+    if not BUILDER.is_file():
+        raise InputError(f"{BUILDER}: no fixture builder (it lives in a source checkout)")
+    spec = importlib.util.spec_from_file_location("a64fault_fixtures_build", BUILDER)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+corpus_option = click.option(
+    "--corpus", "corpus_path", type=click.Path(dir_okay=False, path_type=Path),
+    default=None, help="Corpus file (default: fixtures/encodings.jsonl of the checkout).",
+)
+
+
+@click.group("fixtures")
+def command():
+    """Build, count and export the assembler-built encoding corpus."""
+
+
+@command.command("build")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the corpus (default: fixtures/encodings.jsonl).")
+@click.option("--specs", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              default=None, help="Directory of spec modules (default: fixtures/specs).")
+def build(out, specs):
+    """Assemble every spec case (LLVM and keystone) into the corpus."""
+    builder = _load_builder()
+    out = out or builder.OUT_PATH
+    try:
+        records = builder.build(out, specs or builder.SPECS_DIR)
+    except builder.BuildError as error:
+        summary, *details = str(error).splitlines()
+        for line in details:
+            click.echo(line, err=True)
+        raise InputError(summary) from None
+    except ImportError as error:
+        raise InputError(f"an assembler is missing: {error}") from None
+    assemblers = {}
+    for record in records:
+        assemblers[record["assembler"]] = assemblers.get(record["assembler"], 0) + 1
+    split = ", ".join(f"{n} {name}" for name, n in sorted(assemblers.items()))
+    click.echo(f"{len(records)} encodings -> {out} ({split})")
+
+
+@command.command("stats")
+@corpus_option
+def stats(corpus_path):
+    """Print the corpus counts per feature and kind."""
+    click.echo(corpus.format_stats(corpus.load(corpus_path)), nl=False)
+
+
+@command.command("export")
+@click.option("--format", "fmt", type=click.Choice(["c", "json"]), required=True,
+              help="c: a header with a u32/asm/writes/atomic_rmw array; json: an array.")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help=f"Only this kind (repeatable): {', '.join(k.value for k in Kind)}.")
+@click.option("--feature", "features", multiple=True, metavar="FEATURE",
+              help=f"Only this feature (repeatable; '{corpus.BASE}' for Armv8.0).")
+@click.option("-o", "--output", type=click.File("w"), default="-", help="Output file (default stdout).")
+@corpus_option
+def export(fmt, kinds, features, output, corpus_path):
+    """Export (a selection of) the corpus as a C header or JSON."""
+    chosen = corpus.select(corpus.load(corpus_path), kinds, features)
+    if not chosen:
+        raise InputError("the selection is empty")
+    parts = [f"kind={','.join(kinds)}"] * bool(kinds) + [f"feature={','.join(features)}"] * bool(features)
+    if fmt == "c":
+        output.write(corpus.to_c_header(chosen, " ".join(parts) or "all"))
+    else:
+        output.write(corpus.to_json(chosen))
