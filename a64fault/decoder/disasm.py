@@ -1,0 +1,57 @@
+"""Capstone's text for A64 instruction words (one shared Cs instance, disasm_lite)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+from ..errors import InputError
+
+WORD_BYTES = 4
+
+
+class Text(NamedTuple):
+    """Capstone's rendering of one instruction; str() gives ``"mnemonic op_str"``."""
+
+    mnemonic: str
+    op_str: str
+
+    def __str__(self) -> str:
+        return f"{self.mnemonic} {self.op_str}".rstrip()
+
+
+@lru_cache(maxsize=1)
+def _capstone():
+    import capstone
+
+    return capstone.Cs(capstone.CS_ARCH_AARCH64, capstone.CS_MODE_ARM)
+
+
+def word_bytes(word_or_bytes) -> bytes:
+    """The 4 memory bytes of an instruction given as an int word or as bytes.
+
+    An int is the word as the CPU reads it, so its memory bytes are
+    little-endian; bytes are taken as they sit in memory.
+    """
+    if isinstance(word_or_bytes, (bytes, bytearray, memoryview)):
+        raw = bytes(word_or_bytes)
+        if len(raw) != WORD_BYTES:
+            raise InputError(f"an A64 instruction is 4 bytes, got {len(raw)}")
+        return raw
+    if isinstance(word_or_bytes, bool) or not isinstance(word_or_bytes, int):
+        raise InputError(f"instruction must be an int or 4 bytes, not {type(word_or_bytes).__name__}")
+    if not 0 <= word_or_bytes < 1 << 32:
+        raise InputError(f"instruction word {word_or_bytes:#x} does not fit in 32 bits")
+    return word_or_bytes.to_bytes(WORD_BYTES, "little")
+
+
+def decode(word_or_bytes, address: int = 0) -> Text | None:
+    """Capstone's text for one A64 instruction, or None where Capstone cannot decode it.
+
+    ``address`` is where the instruction sits (it changes PC-relative
+    operands such as branch targets and literal addresses).
+    """
+    raw = word_bytes(word_or_bytes)
+    for _addr, _size, mnemonic, op_str in _capstone().disasm_lite(raw, address, 1):
+        return Text(mnemonic, op_str)
+    return None
