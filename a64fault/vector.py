@@ -1,0 +1,217 @@
+"""Vectorized classification of many instruction words at once.
+
+Compiled from the same Table as the scalar ``classify()``: the 17-bit lookup
+index gives the answer for most keys with one gather; words whose key is
+AMBIGUOUS (bits outside the key decide) are resolved afterwards by walking
+their key's candidate chain, most specific row first, over that minority only.
+
+Codes:
+
+* row codes: a row's position in ``table.rows``, ``NO_ROW`` (-1) for none;
+* kind codes: ``a64fault.kinds.KIND_CODES`` (int8);
+* form codes: position in ``table.forms`` (int16), -1 for none;
+* feature codes: position in ``VectorTable.features`` (int16), where code 0
+  is ``None`` (Armv8.0 base, or no row).
+
+Work is done in cache-sized chunks (the intermediates stay in L2) and split
+over threads: numpy releases the GIL inside its ufuncs and ``take``.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+import numpy as np
+
+from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
+from .patterns import default_table
+from .patterns.table import AMBIGUOUS, KEY_RANGES, NO_ROW, Table, keys_of
+
+#: Words per chunk: a chunk's uint32 key and intp temporaries fit in L2.
+CHUNK = 1 << 16
+#: Below this many words a single thread is faster than starting others.
+THREAD_THRESHOLD = 1 << 20
+OTHER_CODE = KIND_CODES[Kind.OTHER]
+
+
+def _fast_key_shifts() -> tuple[int, int, int]:
+    """(high shift, high position, low shift) for the two key ranges.
+
+    The key is ``(w >> hi_lo) << low_width | (w >> lo_lo) & low_ones``: the
+    high range ends at bit 31, so shifting right drops everything below it.
+    """
+    (hi_hi, hi_lo), (lo_hi, lo_lo) = KEY_RANGES
+    if hi_hi != 31 or len(KEY_RANGES) != 2:
+        raise AssertionError("vector key layout expects two ranges, the first ending at bit 31")
+    return hi_lo, lo_hi - lo_lo + 1, lo_lo
+
+
+class VectorTable:
+    """Numpy arrays derived from a Table for the vector classifier."""
+
+    def __init__(self, table: Table):
+        self.table = table
+        rows = table.rows
+        self.features: tuple[str | None, ...] = (None,) + tuple(
+            sorted({r.feature for r in rows if r.feature is not None})
+        )
+        feature_code = {f: i for i, f in enumerate(self.features)}
+        form_code = {f: i for i, f in enumerate(table.forms)}
+        # Per row code, shifted by one so that NO_ROW (-1) indexes entry 0.
+        self.row_kind = np.array(
+            [OTHER_CODE] + [KIND_CODES[r.kind] for r in rows], dtype=np.int8
+        )
+        self.row_form = np.array([-1] + [form_code[r.form] for r in rows], dtype=np.int16)
+        self.row_feature = np.array(
+            [0] + [feature_code[r.feature] for r in rows], dtype=np.int16
+        )
+        self.masks = np.array([r.mask for r in rows], dtype=np.uint32)
+        self.values = np.array([r.value for r in rows], dtype=np.uint32)
+
+        index = table.index
+        self.row_index = index
+        kind_index = self.row_kind[index.astype(np.int32) + 1]
+        kind_index[index == AMBIGUOUS] = AMBIGUOUS
+        self.kind_index = kind_index.astype(np.int8)
+        self._build_chains(index)
+
+    def _build_chains(self, index: np.ndarray) -> None:
+        """Candidate chains of the ambiguous keys, flattened into one array.
+
+        ``chain_start[key]`` is where the key's chain begins in ``chain``; each
+        chain lists row codes most specific first and ends with NO_ROW.
+        """
+        ambiguous = np.flatnonzero(index == AMBIGUOUS)
+        self.chain_start = np.zeros(len(index), dtype=np.int32)
+        key_masks = keys_of(self.masks).astype(np.int64)
+        key_values = keys_of(self.values).astype(np.int64)
+        flat: list[int] = []
+        depth = 0
+        for key in ambiguous.tolist():
+            self.chain_start[key] = len(flat)
+            # Same rule as Table.candidates, vectorized over the rows (already
+            # most specific first).
+            codes = np.flatnonzero(((key_values ^ key) & key_masks) == 0).tolist()
+            flat.extend(codes)
+            flat.append(NO_ROW)
+            depth = max(depth, len(codes))
+        self.chain = np.array(flat or [NO_ROW], dtype=np.int16)
+        self.chain_depth = depth
+        self.ambiguous_keys = len(ambiguous)
+
+    def resolve(self, words: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Row codes for words whose keys are ambiguous (vectorized chain walk)."""
+        result = np.full(len(words), NO_ROW, dtype=np.int16)
+        pending = np.arange(len(words))
+        position = self.chain_start[keys]
+        for _ in range(self.chain_depth):
+            if len(pending) == 0:
+                break
+            codes = self.chain[position]
+            live = codes >= 0
+            pending, position, codes = pending[live], position[live], codes[live]
+            hit = (words[pending] & self.masks[codes]) == self.values[codes]
+            result[pending[hit]] = codes[hit]
+            pending, position = pending[~hit], position[~hit] + 1
+        return result
+
+
+@lru_cache(maxsize=8)
+def _vector_table_for(table: Table) -> VectorTable:
+    return VectorTable(table)
+
+
+def vector_table(table: Table | None = None) -> VectorTable:
+    """The VectorTable of ``table`` (default: the project's table), built once."""
+    return _vector_table_for(table if table is not None else default_table())
+
+
+def _as_words(words) -> np.ndarray:
+    array = np.asarray(words)
+    if array.dtype != np.uint32:
+        if array.dtype.kind not in "ui" or (array.size and (array.min() < 0 or array.max() >= 1 << 32)):
+            raise ValueError("words must be unsigned 32-bit integers")
+        array = array.astype(np.uint32)
+    return array.reshape(-1)
+
+
+def _run_chunks(n: int, work, threads: int | None) -> None:
+    """Call ``work(start, stop)`` over CHUNK-sized pieces, on several threads."""
+    threads = threads or os.cpu_count() or 1
+    if n < THREAD_THRESHOLD or threads == 1:
+        work(0, n)
+        return
+    step = -(-n // threads)
+    step = -(-step // CHUNK) * CHUNK
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(work, s, min(s + step, n)) for s in range(0, n, step)]:
+            future.result()
+
+
+def _gather(words: np.ndarray, index: np.ndarray, out: np.ndarray, start: int, stop: int,
+            fix) -> None:
+    """Key + gather from ``index`` for words[start:stop], chunk by chunk, then ``fix`` ambiguous."""
+    hi_shift, lo_width, lo_shift = _fast_key_shifts()
+    lo_ones = np.uint32((1 << lo_width) - 1)
+    size = min(CHUNK, stop - start)
+    high = np.empty(size, dtype=np.uint32)
+    low = np.empty(size, dtype=np.uint32)
+    for s in range(start, stop, CHUNK):
+        e = min(s + CHUNK, stop)
+        n = e - s
+        chunk, h, lo = words[s:e], high[:n], low[:n]
+        np.right_shift(chunk, hi_shift, out=h)
+        np.left_shift(h, lo_width, out=h)
+        np.right_shift(chunk, lo_shift, out=lo)
+        np.bitwise_and(lo, lo_ones, out=lo)
+        np.bitwise_or(h, lo, out=h)
+        target = out[s:e]
+        np.take(index, h, out=target, mode="clip")
+        ambiguous = np.flatnonzero(target == AMBIGUOUS)
+        if len(ambiguous):
+            target[ambiguous] = fix(chunk[ambiguous], h[ambiguous])
+
+
+def classify_rows(words, table: Table | None = None, threads: int | None = None) -> np.ndarray:
+    """Row codes (int16, NO_ROW for none) of a uint32 word array."""
+    vt = vector_table(table)
+    words = _as_words(words)
+    out = np.empty(len(words), dtype=np.int16)
+    _run_chunks(len(words), lambda s, e: _gather(words, vt.row_index, out, s, e, vt.resolve),
+                threads)
+    return out
+
+
+def classify_array(words, table: Table | None = None, threads: int | None = None) -> np.ndarray:
+    """Kind codes (int8, see KIND_CODES) of a uint32 word array."""
+    vt = vector_table(table)
+    words = _as_words(words)
+    out = np.empty(len(words), dtype=np.int8)
+
+    def fix(chunk, keys):
+        return vt.row_kind[vt.resolve(chunk, keys).astype(np.int32) + 1]
+
+    _run_chunks(len(words), lambda s, e: _gather(words, vt.kind_index, out, s, e, fix), threads)
+    return out
+
+
+def kinds_of_rows(rows: np.ndarray, table: Table | None = None) -> np.ndarray:
+    """Kind codes (int8) of row codes."""
+    return vector_table(table).row_kind[rows.astype(np.int32) + 1]
+
+
+def forms_of_rows(rows: np.ndarray, table: Table | None = None) -> np.ndarray:
+    """Form codes (int16, index into table.forms; -1 for none) of row codes."""
+    return vector_table(table).row_form[rows.astype(np.int32) + 1]
+
+
+def features_of_rows(rows: np.ndarray, table: Table | None = None) -> np.ndarray:
+    """Feature codes (int16, index into vector_table().features; 0 = None) of row codes."""
+    return vector_table(table).row_feature[rows.astype(np.int32) + 1]
+
+
+def kind_names(codes: np.ndarray) -> list[Kind]:
+    """Kinds of an array of kind codes."""
+    return [KINDS_BY_CODE[c] for c in codes.tolist()]
