@@ -89,7 +89,8 @@ def decide(
     reported, why, el0_possible = _reported_access(syndrome)
 
     def result(effective: str, upgraded: bool, reason: str) -> Decision:
-        return Decision(reported, effective, upgraded, policy, reason, classification, syndrome)
+        sentence = reason[0].upper() + reason[1:]
+        return Decision(reported, effective, upgraded, policy, sentence, classification, syndrome)
 
     if reported != READ:
         return result(reported, False, f"{why}; never upgraded." if reported == EXEC else f"{why}.")

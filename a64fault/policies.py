@@ -106,7 +106,7 @@ def _make_upgrades():
         if index is None:
             if policy == KERNEL_V5:
                 return kernel_v5(word)
-            index = indexes[check_policy(policy)] = upgrade_index(policy)
+            index = indexes[policy] = upgrade_index(check_policy(policy))
         answer = index[((word & mask_hi) >> shift_hi) << pos_hi
                        | ((word & mask_lo) >> shift_lo) << pos_lo]
         if answer >= 0:

@@ -1,0 +1,138 @@
+"""classify() on the atomic space and its traps; words from LLVM's assembler.
+
+Each expectation is what the Arm ARM says the instruction does (form, kind,
+feature, bytes), written by hand; the word comes from tests/asm.py.
+"""
+
+import pytest
+
+from a64fault import Kind, classify
+from tests.asm import assemble
+
+# asm line -> (form, kind, feature, bytes accessed)
+EXPECTED = {
+    "ldadd w1, w0, [x2]": ("LDADD", Kind.ATOMIC_RMW, "LSE", 4),
+    "ldaddalb w1, w0, [sp]": ("LDADD", Kind.ATOMIC_RMW, "LSE", 1),
+    "stadd wzr, [x0]": ("LDADD", Kind.ATOMIC_RMW, "LSE", 4),
+    "staddl x1, [x2]": ("LDADD", Kind.ATOMIC_RMW, "LSE", 8),
+    "ldclrh w1, w0, [x2]": ("LDCLR", Kind.ATOMIC_RMW, "LSE", 2),
+    "ldeora x1, x0, [x2]": ("LDEOR", Kind.ATOMIC_RMW, "LSE", 8),
+    "ldset w1, w0, [x2]": ("LDSET", Kind.ATOMIC_RMW, "LSE", 4),
+    "ldsmaxl w1, w0, [x2]": ("LDSMAX", Kind.ATOMIC_RMW, "LSE", 4),
+    "ldsminb w1, w0, [x2]": ("LDSMIN", Kind.ATOMIC_RMW, "LSE", 1),
+    "ldumax x1, x0, [x2]": ("LDUMAX", Kind.ATOMIC_RMW, "LSE", 8),
+    "stumin w1, [x2]": ("LDUMIN", Kind.ATOMIC_RMW, "LSE", 4),
+    "swpal x1, x0, [sp]": ("SWP", Kind.ATOMIC_RMW, "LSE", 8),
+    "cas w1, w0, [x2]": ("CAS", Kind.COMPARE_AND_SWAP, "LSE", 4),
+    "casalh w1, w0, [x2]": ("CAS", Kind.COMPARE_AND_SWAP, "LSE", 2),
+    "casp x0, x1, x2, x3, [x4]": ("CASP", Kind.COMPARE_AND_SWAP, "LSE", 16),
+    "caspl w0, w1, w2, w3, [x4]": ("CASP", Kind.COMPARE_AND_SWAP, "LSE", 8),
+    "ldclrp x0, x1, [x2]": ("LDCLRP", Kind.ATOMIC_RMW, "LSE128", 16),
+    "ldsetpal x0, x1, [x2]": ("LDSETP", Kind.ATOMIC_RMW, "LSE128", 16),
+    "swpp x0, x1, [x2]": ("SWPP", Kind.ATOMIC_RMW, "LSE128", 16),
+    "rcwclr x0, x1, [x2]": ("RCWCLR", Kind.ATOMIC_RMW, "THE", 8),
+    "rcwsswpal x0, x1, [x2]": ("RCWSSWP", Kind.ATOMIC_RMW, "THE", 8),
+    "rcwsetp x0, x1, [x2]": ("RCWSETP", Kind.ATOMIC_RMW, "THE", 16),
+    "rcwcas x0, x1, [x2]": ("RCWCAS", Kind.COMPARE_AND_SWAP, "THE", 8),
+    "rcwscasp x0, x1, x2, x3, [x4]": ("RCWSCASP", Kind.COMPARE_AND_SWAP, "THE", 16),
+    "ldtadd w1, w0, [x2]": ("LDTADD", Kind.ATOMIC_RMW, "LSUI", 4),
+    "sttset x1, [x2]": ("LDTSET", Kind.ATOMIC_RMW, "LSUI", 8),
+    "swptal x1, x0, [x2]": ("SWPT", Kind.ATOMIC_RMW, "LSUI", 8),
+    "cast x0, x1, [x2]": ("CAST", Kind.COMPARE_AND_SWAP, "LSUI", 8),
+    "caspalt x0, x1, x2, x3, [x4]": ("CASPT", Kind.COMPARE_AND_SWAP, "LSUI", 16),
+    "ldtxr w0, [x1]": ("LDTXR", Kind.LOAD_EXCLUSIVE, "LSUI", 4),
+    "stltxr w2, x0, [x1]": ("STLTXR", Kind.STORE_EXCLUSIVE, "LSUI", 8),
+    "ldfadd h1, h0, [x2]": ("LDFADD", Kind.ATOMIC_RMW, "LSFE", 2),
+    "ldfmaxnmal d1, d0, [x2]": ("LDFMAXNM", Kind.ATOMIC_RMW, "LSFE", 8),
+    "ldbfmin h1, h0, [x2]": ("LDBFMIN", Kind.ATOMIC_RMW, "LSFE", 2),
+    "stfadd s1, [x2]": ("STFADD", Kind.ATOMIC_RMW, "LSFE", 4),
+    "stbfminnml h1, [x2]": ("STBFMINNM", Kind.ATOMIC_RMW, "LSFE", 2),
+    "ldxr w0, [x1]": ("LDXR", Kind.LOAD_EXCLUSIVE, None, 4),
+    "ldaxrb w0, [x1]": ("LDAXR", Kind.LOAD_EXCLUSIVE, None, 1),
+    "stxr w2, x0, [x1]": ("STXR", Kind.STORE_EXCLUSIVE, None, 8),
+    "stlxrh w2, w0, [x1]": ("STLXR", Kind.STORE_EXCLUSIVE, None, 2),
+    "ldxp x0, x1, [x2]": ("LDXP", Kind.LOAD_EXCLUSIVE, None, 16),
+    "ldaxp w0, w1, [x2]": ("LDAXP", Kind.LOAD_EXCLUSIVE, None, 8),
+    "stxp w3, x0, x1, [x2]": ("STXP", Kind.STORE_EXCLUSIVE, None, 16),
+    "stlxp w3, w0, w1, [x2]": ("STLXP", Kind.STORE_EXCLUSIVE, None, 8),
+    "ldar x0, [x1]": ("LDAR", Kind.LOAD, None, 8),
+    "ldlarb w0, [x1]": ("LDLAR", Kind.LOAD, "LOR", 1),
+    "stlr w0, [x1]": ("STLR", Kind.STORE, None, 4),
+    "stllrh w0, [x1]": ("STLLR", Kind.STORE, "LOR", 2),
+    # The traps inside the kernel's class_atomic mask.
+    "ldapr x0, [x1]": ("LDAPR", Kind.LOAD, "RCPC", 8),
+    "ldaprb w0, [x1]": ("LDAPR", Kind.LOAD, "RCPC", 1),
+    "ld64b x0, [x1]": ("LD64B", Kind.LOAD, "LS64", 64),
+    "st64b x0, [x1]": ("ST64B", Kind.STORE, "LS64", 64),
+    "st64bv x1, x0, [x2]": ("ST64BV", Kind.STORE, "LS64", 64),
+    "st64bv0 x1, x0, [x2]": ("ST64BV0", Kind.STORE, "LS64", 64),
+}
+LINES = tuple(EXPECTED)
+
+
+@pytest.fixture(scope="module")
+def words():
+    return dict(zip(LINES, assemble(*LINES)))
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_atomic_space_form(words, line):
+    form, kind, feature, size = EXPECTED[line]
+    got = classify(words[line])
+    assert (got.form, got.kind, got.feature, got.size) == (form, kind, feature, size)
+    assert got.writes == (kind in {Kind.ATOMIC_RMW, Kind.COMPARE_AND_SWAP,
+                                   Kind.STORE_EXCLUSIVE, Kind.STORE})
+    assert got.should_be_ok
+
+
+def test_worked_example_word_is_real():
+    """The README's example word b820001f is what LLVM makes of `stadd w0, [x0]`."""
+    assert assemble("stadd w0, [x0]") == [0xB820001F]
+
+
+def test_kind_values_are_the_design_strings():
+    assert [k.value for k in Kind] == [
+        "atomic-rmw", "compare-and-swap", "load-exclusive", "store-exclusive", "load",
+        "store", "load-store", "prefetch", "cache-maintenance", "other"]
+    assert str(Kind.ATOMIC_RMW) == "atomic-rmw"
+
+
+def test_should_be_bits_do_not_change_the_form(words):
+    """LDXR's Rs (bits 20:16) is (1)(1)(1)(1)(1): a word with Rs=11110 is still LDXR,
+    flagged as not canonical (CONSTRAINED UNPREDICTABLE, executed if it faulted)."""
+    odd = words["ldxr w0, [x1]"] ^ (1 << 16)
+    got = classify(odd)
+    assert got.form == "LDXR" and got.kind is Kind.LOAD_EXCLUSIVE
+    assert not got.should_be_ok
+
+
+def test_ldapr_rs_is_an_opcode_field(words):
+    """LDAPR's Rs=11111 is opcode: with any other Rs the word is not LDAPR."""
+    got = classify(words["ldapr x0, [x1]"] ^ (1 << 16))
+    assert got.form != "LDAPR"
+    assert got.kind is Kind.OTHER
+
+
+def test_cas_rt2_is_an_opcode_field(words):
+    """CAS's bits 14:10 are 11111 (LLVM and the kernel's cas mask agree): other
+    values are not CAS."""
+    assert classify(words["cas w1, w0, [x2]"] ^ (1 << 10)).form != "CAS"
+
+
+@pytest.mark.parametrize("bad", [-1, 1 << 32, 1 << 40])
+def test_word_out_of_range(bad):
+    with pytest.raises(ValueError):
+        classify(bad)
+
+
+def test_non_int_word():
+    with pytest.raises(TypeError):
+        classify("b8200041")
+
+
+@pytest.mark.parametrize("line", ["nop", "add x0, x1, x2", "b #8", "ret", "setf8 w0",
+                                  "dmb ish", "msr tpidr_el0, x0"])
+def test_non_memory_is_other(line):
+    got = classify(assemble(line)[0])
+    assert got.kind is Kind.OTHER and got.form is None and not got.writes
+    assert got.feature is None and got.size is None
