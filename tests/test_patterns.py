@@ -1,0 +1,118 @@
+"""The table reader and the overlap rule.
+
+Expected masks are written as bit strings so they read like the diagrams.
+"""
+
+import numpy as np
+import pytest
+
+from a64fault.kinds import Kind
+from a64fault.patterns import Table, TableError, default_table, read_rows
+from a64fault.patterns.reader import parse_diagram, parse_row
+from a64fault.patterns.table import AMBIGUOUS, NO_ROW, key_of, keys_of
+
+
+def bits(text: str) -> int:
+    return int(text.replace(" ", ""), 2)
+
+
+def test_diagram_fields_and_masks():
+    mask, value, sb_mask, sb_value, fields = parse_diagram(
+        "size:2 111 0 00 A R 1 Rs=(11111) o3=1 opc=1x0 00 Rn:5 Rt:5")
+    assert mask == bits("00 111 1 11 0 0 1 00000 1 101 11 00000 00000")
+    assert value == bits("00 111 0 00 0 0 1 00000 1 100 00 00000 00000")
+    assert sb_mask == bits("00 000 0 00 0 0 0 11111 0 000 00 00000 00000")
+    assert sb_value == sb_mask
+    assert (fields["size"].lsb, fields["size"].width) == (30, 2)
+    assert (fields["Rs"].lsb, fields["Rs"].width) == (16, 5)
+    assert (fields["A"].lsb, fields["A"].width) == (23, 1)
+    assert fields["Rt"].extract(bits("0" * 27 + "10110")) == 0b10110
+
+
+@pytest.mark.parametrize("diagram,message", [
+    ("111", "3 bits"),
+    ("size:2 " + "0" * 31, "33 bits"),
+    ("Rt:5 Rt:5 " + "0" * 22, "named twice"),
+    ("Rs=(1x111) " + "0" * 27, "free bits"),
+    ("Rs=(11111 " + "0" * 27, "unbalanced"),
+    ("?? " + "0" * 30, "cannot read"),
+])
+def test_bad_diagrams(diagram, message):
+    with pytest.raises(TableError, match=message):
+        parse_diagram(diagram)
+
+
+def test_row_columns_kind_and_bytes():
+    row = parse_row("LDADD | size:2 111 0 00 A R 1 Rs:5 0 000 00 Rn:5 Rt:5 | atomic-rmw | LSE"
+                    " | 1<<size", 7)
+    assert (row.form, row.kind, row.feature, row.line) == ("LDADD", Kind.ATOMIC_RMW, "LSE", 7)
+    assert row.access_size(bits("11" + "0" * 30)) == 8
+    with pytest.raises(TableError, match="unknown kind"):
+        parse_row("X | " + "0" * 32 + " | exotic | - | -")
+    with pytest.raises(TableError, match="bytes"):
+        parse_row("X | " + "0" * 32 + " | load | - | 1<<nosuchfield")
+    with pytest.raises(TableError, match="5 '|'-separated"):
+        parse_row("X | " + "0" * 32 + " | load")
+
+
+WIDE = "WIDE | 1111 x:28 | load | - | -"
+NARROW = "NARROW | 1111 0000 x:24 | store | - | -"
+CROSS = "CROSS | x:4 0000 1111 y:20 | prefetch | - | -"
+
+
+def test_more_specific_row_wins_whatever_the_order():
+    for text in (f"{WIDE}\n{NARROW}", f"{NARROW}\n{WIDE}"):
+        table = Table(read_rows(text))
+        assert table.lookup(bits("1111 0000" + "1" * 24)).form == "NARROW"
+        assert table.lookup(bits("1111 0001" + "1" * 24)).form == "WIDE"
+        assert table.lookup(bits("0111" + "1" * 28)) is None
+
+
+def test_partial_overlap_is_an_error():
+    with pytest.raises(TableError, match="without nesting"):
+        Table(read_rows(f"{WIDE}\n{CROSS}"))
+
+
+def test_duplicate_rows_are_an_error():
+    with pytest.raises(TableError, match="without nesting"):
+        Table(read_rows(f"{WIDE}\n{WIDE.replace('WIDE', 'TWIN')}"))
+
+
+def test_should_be_bits_do_not_take_part_in_matching():
+    table = Table(read_rows("SB | 1111 (0000) x:24 | load | - | -"))
+    assert table.lookup(bits("1111 1010" + "0" * 24)).form == "SB"
+
+
+def test_default_table_loads_and_is_consistent():
+    table = default_table()
+    assert len(table.rows) > 100
+    specificity = [r.specificity for r in table.rows]
+    assert specificity == sorted(specificity, reverse=True)
+
+
+def test_index_agrees_with_brute_force_rule():
+    """The index + candidates give, for every sampled word, the matching row with
+    the most fixed bits (the rule), computed here by brute force over all rows."""
+    table = default_table()
+    rng = np.random.default_rng(2024)
+    words = rng.integers(0, 2**32, size=4000, dtype=np.uint64).tolist()
+    # Also words built from each row's value with random free bits: they hit every row.
+    for row in table.rows:
+        noise = int(rng.integers(0, 2**32))
+        words.append(row.value | (noise & ~row.mask & (2**32 - 1)))
+    for word in words:
+        matching = [r for r in table.rows if word & r.mask == r.value]
+        expected = max(matching, key=lambda r: r.specificity) if matching else None
+        assert table.lookup(word) is expected, hex(word)
+
+
+def test_vector_keys_equal_scalar_keys():
+    rng = np.random.default_rng(7)
+    words = rng.integers(0, 2**32, size=1000, dtype=np.uint64).astype(np.uint32)
+    assert keys_of(words).tolist() == [key_of(int(w)) for w in words]
+
+
+def test_index_codes():
+    index = default_table().index
+    assert index.dtype == np.int16
+    assert index.min() >= AMBIGUOUS and NO_ROW in index
