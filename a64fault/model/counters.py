@@ -26,7 +26,6 @@ FIELDS = (
     "base_pages",         # 4 KiB pages allocated (and zeroed)
     "tlbi_page",          # TLB invalidations of one page
     "tlbi_pmd",           # TLB invalidations of one PMD mapping
-    "page_tables",        # PTE tables allocated
     "llsc_retries",       # LL/SC loops rerun after a fault cleared the exclusive monitor
     "segv",               # accesses the kernel refused (SIGSEGV)
     "collapses",          # khugepaged: page tables collapsed into a THP

@@ -1,0 +1,152 @@
+"""``a64fault simulate``: run a workload through the fault model, one row per kernel x policy."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..errors import InputError
+
+#: (row key, column heading) of the table, in order.
+COLUMNS = (
+    ("kernel", "kernel"), ("policy", "policy"), ("faults", "faults"), ("read_faults", "read"),
+    ("write_faults", "write"), ("upgraded", "upgraded"), ("cow", "cow"), ("tlbi", "tlbi"),
+    ("thp_allocated", "thp"), ("pmd_splits", "splits"), ("base_pages", "4k pages"),
+    ("rss_bytes", "rss"), ("est_seconds", "est time"),
+)
+
+
+def _size(value: int) -> str:
+    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if value >= 1 << shift:
+            return f"{value / (1 << shift):.1f} {unit}"
+    return f"{value} B"
+
+
+def _seconds(value: float) -> str:
+    if value >= 1:
+        return f"{value:.3f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.3f} ms"
+    return f"{value * 1e6:.1f} us"
+
+
+def _cell(key: str, value) -> str:
+    if key == "rss_bytes":
+        return _size(value)
+    if key == "est_seconds":
+        return _seconds(value)
+    return str(value)
+
+
+def format_table(rows: list[dict]) -> str:
+    """Aligned columns: text left, numbers right."""
+    cells = [[heading for _, heading in COLUMNS]]
+    cells += [[_cell(key, row[key]) for key, _ in COLUMNS] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    lines = []
+    for line in cells:
+        parts = [text.ljust(width) if i < 2 else text.rjust(width)
+                 for i, (text, width) in enumerate(zip(line, widths))]
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def _matplotlib():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as pyplot
+    except ImportError:
+        raise InputError("--plot needs matplotlib: pip install 'a64fault[plot]'") from None
+    return pyplot
+
+
+def plot(rows: list[dict], path: str, pyplot) -> None:
+    """Two bar charts, faults and estimated time, one bar group per policy, a bar per kernel."""
+    policies = list(dict.fromkeys(row["policy"] for row in rows))
+    kernels = list(dict.fromkeys(row["kernel"] for row in rows))
+    figure, axes = pyplot.subplots(1, 2, figsize=(11, 4))
+    width = 0.8 / len(kernels)
+    for k, kernel in enumerate(kernels):
+        by_policy = {row["policy"]: row for row in rows if row["kernel"] == kernel}
+        xs = [p + k * width for p in range(len(policies))]
+        axes[0].bar(xs, [by_policy[p]["faults"] for p in policies], width, label=kernel)
+        axes[1].bar(xs, [by_policy[p]["est_seconds"] for p in policies], width, label=kernel)
+    first = rows[0]
+    for axis, title in zip(axes, ("user faults", "estimated seconds")):
+        axis.set_xticks([p + 0.4 - width / 2 for p in range(len(policies))], policies)
+        axis.set_title(f"{title}: {first['workload']}, {_size(first['size_bytes'])}, "
+                       f"THP {first['thp']}")
+        axis.legend(title="kernel")
+    figure.tight_layout()
+    figure.savefig(path)
+    pyplot.close(figure)
+
+
+@click.command("simulate")
+@click.option("--workload", "-w", required=True, metavar="NAME",
+              help="pretouch-lse, pretouch-llsc, memset, populate-read, read-then-write, "
+                   "madv-populate-write, or trace (with --trace FILE).")
+@click.option("--size", "-s", default="1G", show_default=True,
+              help="Bytes to touch, e.g. 4K, 2M, 1G, 1T (binary units).")
+@click.option("--thp", default="never", show_default=True,
+              help="THP mode: never, madvise or always.")
+@click.option("--madv-hugepage", is_flag=True, help="The VMA has MADV_HUGEPAGE (for --thp madvise).")
+@click.option("--kernel", "kernels", default="6.10,6.13", show_default=True,
+              help="Comma list of kernels: 6.10, 6.13.")
+@click.option("--policy", "policies", default="none,kernel-v5,atomic,atomic+exclusive",
+              show_default=True, help="Comma list of fault policies.")
+@click.option("--stride", default="4K", show_default=True,
+              help="Bytes between the workload's steps.")
+@click.option("--align", default="0", show_default=True,
+              help="Start this many bytes past a 2 MiB boundary (a page multiple).")
+@click.option("--trace", "trace", metavar="FILE",
+              help="CSV or JSON Lines of word (or asm) and address, for --workload trace.")
+@click.option("--collapse", is_flag=True, help="Run one khugepaged collapse pass afterwards.")
+@click.option("--max-ptes-none", default=511, show_default=True, type=int,
+              help="khugepaged max_ptes_none for --collapse.")
+@click.option("--no-zero-page", is_flag=True,
+              help="THP use_zero_page off: a read fault on an eligible PMD allocates a THP.")
+@click.option("--thp-alloc-fails", is_flag=True,
+              help="Every THP allocation fails (fragmented memory): fall back to base pages.")
+@click.option("--cost", "cost_settings", multiple=True, metavar="NAME=US",
+              help="Override one cost in microseconds (see a64fault/model/costs.py); repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per row.")
+@click.option("--plot", "plot_path", metavar="OUT.png",
+              help="Also draw faults and estimated time per policy (needs matplotlib).")
+def command(workload, size, thp, madv_hugepage, kernels, policies, stride, align, trace,
+            collapse, max_ptes_none, no_zero_page, thp_alloc_fails, cost_settings, as_json,
+            plot_path):
+    """Simulate a workload's page faults under each kernel x fault policy."""
+    from ..model import DEFAULT_COSTS, KERNELS, Setup, parse_list, parse_size, simulate
+    from ..policies import POLICIES
+
+    pyplot = _matplotlib() if plot_path else None
+    if trace is not None and workload != "trace":
+        raise InputError("--trace goes with --workload trace")
+    setup = Setup(
+        workload=workload,
+        size=parse_size(size),
+        thp=thp,
+        hugepage=madv_hugepage,
+        stride=parse_size(stride),
+        align=0 if align.strip() == "0" else parse_size(align),
+        trace=trace,
+        collapse=collapse,
+        max_ptes_none=max_ptes_none,
+        use_zero_page=not no_zero_page,
+        thp_available=not thp_alloc_fails,
+        costs=DEFAULT_COSTS.with_overrides(list(cost_settings)),
+    )
+    rows = simulate(setup, parse_list(kernels, tuple(KERNELS), "kernel"),
+                    parse_list(policies, POLICIES, "policy"))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+    else:
+        click.echo(format_table(rows))
+    if pyplot is not None:
+        plot(rows, plot_path, pyplot)
