@@ -1,0 +1,397 @@
+"""Exact audit of a decode predicate (``(w & MASK) == VALUE`` terms) against the table.
+
+Everything here is set arithmetic on *cubes*: a cube ``(mask, value)`` is the
+set of 32-bit words ``w`` with ``w & mask == value`` (2**(32 - popcount(mask))
+words). A predicate becomes a list of pairwise disjoint cubes (``!`` expands
+to disjoint cubes, ``&`` intersects cube by cube, ``a | b`` is
+``a + (b & !a)``), so the words it accepts inside any other cube are counted
+exactly by summing cube intersections — no sampling.
+
+The table's rows are cubes too, and overlapping rows nest (table.py), so the
+words a row really classifies are its cube minus its *children* (the rows
+whose nearest enclosing row it is), and those children are disjoint.
+
+Predicates are written ``MASK:VALUE`` (hex or decimal), joined with ``|``,
+``&``, ``!`` and parentheses (``!`` binds tightest, then ``&``, then ``|``),
+or taken from a preset: the kernel's predicates in a64fault/policies.py,
+translated from their Python source so the audit reads the very literals the
+policy runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import policies
+from .errors import InputError
+from .kinds import Kind
+from .patterns import Table, default_table
+
+WORD_BITS = 32
+FULL = (1 << WORD_BITS) - 1
+#: A predicate that expands to more disjoint cubes than this is refused.
+MAX_CUBES = 200_000
+
+Cube = tuple[int, int]
+
+
+# ---- cube sets -------------------------------------------------------------
+
+class CubeSet:
+    """A set of 32-bit words as a list of pairwise disjoint cubes."""
+
+    def __init__(self, cubes=()):
+        self.cubes: list[Cube] = list(cubes)
+        if len(self.cubes) > MAX_CUBES:
+            raise InputError(f"predicate too complex: more than {MAX_CUBES} cubes")
+
+    @classmethod
+    def term(cls, mask: int, value: int) -> "CubeSet":
+        if value & ~mask:
+            return cls()  # (w & mask) == value can never hold
+        return cls([(mask, value)])
+
+    @classmethod
+    def everything(cls) -> "CubeSet":
+        return cls([(0, 0)])
+
+    def size(self) -> int:
+        return sum(1 << (WORD_BITS - bin(m).count("1")) for m, _ in self.cubes)
+
+    def __and__(self, other: "CubeSet") -> "CubeSet":
+        out = []
+        for m1, v1 in self.cubes:
+            for m2, v2 in other.cubes:
+                if (v1 ^ v2) & m1 & m2 == 0:
+                    out.append((m1 | m2, v1 | v2))
+        return CubeSet(out)
+
+    def __invert__(self) -> "CubeSet":
+        result = CubeSet.everything()
+        for mask, value in self.cubes:
+            result = result & CubeSet(_complement(mask, value))
+        return result
+
+    def __or__(self, other: "CubeSet") -> "CubeSet":
+        return CubeSet(self.cubes + (other & ~self).cubes)
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        masks = np.array([m for m, _ in self.cubes], dtype=np.uint64)
+        values = np.array([v for _, v in self.cubes], dtype=np.uint64)
+        return masks, values
+
+
+def _complement(mask: int, value: int) -> list[Cube]:
+    """The words outside one cube, as disjoint cubes: agree on the fixed bits
+    above bit i, differ at bit i."""
+    out, prefix = [], 0
+    for bit in range(WORD_BITS - 1, -1, -1):
+        b = 1 << bit
+        if mask & b:
+            out.append((prefix | b, (value & prefix) | (~value & b)))
+            prefix |= b
+    return out
+
+
+def count_in(sets: CubeSet, masks: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per cube (masks[i], values[i]): how many of its words ``sets`` holds."""
+    out = np.zeros(len(masks), dtype=np.int64)
+    if not sets.cubes or not len(masks):
+        return out
+    sm, sv = sets.arrays()
+    step = max(1, 4_000_000 // max(len(sm), 1))
+    for start in range(0, len(masks), step):
+        m = masks[start:start + step, None]
+        v = values[start:start + step, None]
+        common = m & sm[None, :]
+        hit = ((v ^ sv[None, :]) & common) == 0
+        free = WORD_BITS - np.bitwise_count(m | sm[None, :]).astype(np.int64)
+        sizes = np.where(hit, np.left_shift(np.int64(1), free), 0)
+        out[start:start + step] = sizes.sum(axis=1)
+    return out
+
+
+# ---- predicate text --------------------------------------------------------
+
+_TOKEN = re.compile(r"\s*(?:(?P<term>[0-9A-Fa-fxX_]+\s*:\s*[0-9A-Fa-fxX_]+)|(?P<op>[|&!()]))")
+
+
+def _number(text: str, whole: str) -> int:
+    try:
+        value = int(text.replace("_", ""), 0)
+    except ValueError:
+        raise InputError(f"cannot read {text!r} in predicate {whole!r}: "
+                         "use hex (0x...) or decimal numbers") from None
+    if not 0 <= value <= FULL:
+        raise InputError(f"{text} in predicate {whole!r} does not fit in 32 bits")
+    return value
+
+
+def parse_predicate(text: str) -> CubeSet:
+    """Parse ``MASK:VALUE`` terms joined with | & ! ( ) into a CubeSet."""
+    tokens, pos = [], 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise InputError(f"cannot read predicate {text!r} at {text[pos:].strip()[:20]!r}")
+        if m.group("term"):
+            mask, value = (_number(p.strip(), text) for p in m.group("term").split(":"))
+            tokens.append(("term", (mask, value)))
+        else:
+            tokens.append(("op", m.group("op")))
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    if not tokens:
+        raise InputError("empty predicate")
+    parser = _Parser(tokens, text)
+    result = parser.union()
+    if parser.pos != len(tokens):
+        raise InputError(f"unexpected {tokens[parser.pos][1]!r} in predicate {text!r}")
+    return result
+
+
+class _Parser:
+    """Recursive descent: union := inter ('|' inter)*; inter := unary ('&' unary)*."""
+
+    def __init__(self, tokens, text):
+        self.tokens, self.text, self.pos = tokens, text, 0
+
+    def peek(self):
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else (None, None)
+
+    def union(self) -> CubeSet:
+        result = self.inter()
+        while self.peek() == ("op", "|"):
+            self.pos += 1
+            result = result | self.inter()
+        return result
+
+    def inter(self) -> CubeSet:
+        result = self.unary()
+        while self.peek() == ("op", "&"):
+            self.pos += 1
+            result = result & self.unary()
+        return result
+
+    def unary(self) -> CubeSet:
+        kind, value = self.peek()
+        if kind is None:
+            raise InputError(f"predicate {self.text!r} ends too early")
+        self.pos += 1
+        if kind == "term":
+            return CubeSet.term(*value)
+        if value == "!":
+            return ~self.unary()
+        if value == "(":
+            inner = self.union()
+            if self.peek() != ("op", ")"):
+                raise InputError(f"missing ')' in predicate {self.text!r}")
+            self.pos += 1
+            return inner
+        raise InputError(f"unexpected {value!r} in predicate {self.text!r}")
+
+
+# ---- presets: the kernel predicates, read from policies.py -----------------
+
+#: preset name -> function in a64fault.policies whose source is translated.
+PRESETS = {
+    "kernel-v5": "kernel_v5",
+    "class_atomic": "kernel_v5_class_atomic",
+    "has_wr_perm": "kernel_v5_has_wr_perm",
+    "cas": "kernel_v5_cas",
+    "casp": "kernel_v5_casp",
+}
+
+
+def preset(name: str) -> CubeSet:
+    """The CubeSet of a preset predicate (see PRESETS)."""
+    if name not in PRESETS:
+        raise InputError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return _function_set(PRESETS[name])
+
+
+def _function_set(function_name: str) -> CubeSet:
+    """Translate a policies.py predicate ``def f(w): return <expr>`` into cubes.
+
+    The expression may use ``(w & M) == V``, ``and``, ``or``, ``not`` and calls
+    of other such functions of policies.py; anything else is refused.
+    """
+    function = getattr(policies, function_name)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    body = tree.body[0].body
+    returns = [node for node in body if isinstance(node, ast.Return)]
+    if len(returns) != 1:
+        raise InputError(f"policies.{function_name} is not a single-expression predicate")
+    return _expr_set(returns[0].value, function_name)
+
+
+def _expr_set(node: ast.AST, where: str) -> CubeSet:
+    if isinstance(node, ast.BoolOp):
+        parts = [_expr_set(v, where) for v in node.values]
+        result = parts[0]
+        for part in parts[1:]:
+            result = (result & part) if isinstance(node.op, ast.And) else (result | part)
+        return result
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ~_expr_set(node.operand, where)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        return _function_set(node.func.id)
+    if (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)
+            and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.BitAnd)
+            and isinstance(node.left.right, ast.Constant)
+            and isinstance(node.comparators[0], ast.Constant)):
+        return CubeSet.term(node.left.right.value, node.comparators[0].value)
+    raise InputError(f"cannot translate {ast.unparse(node)!r} in policies.{where}")
+
+
+# ---- the table's regions ---------------------------------------------------
+
+@dataclass
+class Regions:
+    """Per row: its cube and its children's cubes (the words it does not classify)."""
+
+    masks: np.ndarray
+    values: np.ndarray
+    children: list[list[int]]
+    sizes: list[int]
+
+
+def table_regions(table: Table) -> Regions:
+    """Each row's nearest enclosing row gives the children of every row."""
+    rows = table.rows
+    masks = np.array([r.mask for r in rows], dtype=np.uint64)
+    values = np.array([r.value for r in rows], dtype=np.uint64)
+    children: list[list[int]] = [[] for _ in rows]
+    for code, row in enumerate(rows):
+        # Rows containing this one: fewer fixed bits, all of them fixed here alike.
+        contains = ((masks & np.uint64(row.mask)) == masks) & (
+            (np.uint64(row.value) & masks) == values) & (
+            np.bitwise_count(masks) < row.specificity)
+        parents = np.flatnonzero(contains)
+        if len(parents):
+            # rows are most specific first: the lowest code is the nearest.
+            children[int(parents[0])].append(code)
+    sizes = []
+    for code, row in enumerate(rows):
+        own = 1 << (WORD_BITS - row.specificity)
+        sizes.append(own - sum(1 << (WORD_BITS - rows[c].specificity) for c in children[code]))
+    return Regions(masks, values, children, sizes)
+
+
+def region_counts(regions: Regions, sets: CubeSet) -> list[int]:
+    """Per row: how many words of its region (cube minus children) ``sets`` holds."""
+    in_cube = count_in(sets, regions.masks, regions.values).tolist()
+    return [in_cube[code] - sum(in_cube[c] for c in kids)
+            for code, kids in enumerate(regions.children)]
+
+
+# ---- the audit -------------------------------------------------------------
+
+@dataclass
+class FormResult:
+    form: str
+    kind: Kind
+    feature: str | None
+    total: int = 0
+    matched: int = 0
+    false_positive_words: int = 0
+    false_negative_words: int = 0
+
+    @property
+    def status(self) -> str:
+        if self.matched == 0:
+            return "excluded"
+        return "full" if self.matched == self.total else "partial"
+
+    def as_json(self) -> dict:
+        return {"form": self.form, "kind": self.kind.value, "feature": self.feature,
+                "total": self.total, "matched": self.matched,
+                "false_positive_words": self.false_positive_words,
+                "false_negative_words": self.false_negative_words}
+
+
+@dataclass
+class AuditResult:
+    predicate: str
+    against: str | None
+    matched: int
+    unallocated_matched: int
+    forms: list[FormResult] = field(default_factory=list)
+
+    @property
+    def false_positives(self) -> list[str]:
+        return [f.form for f in self.forms if f.false_positive_words]
+
+    @property
+    def false_negatives(self) -> list[str]:
+        return [f.form for f in self.forms if f.false_negative_words]
+
+    def form(self, name: str) -> FormResult:
+        for f in self.forms:
+            if f.form == name:
+                return f
+        raise KeyError(name)
+
+    def as_json(self) -> dict:
+        return {
+            "predicate": self.predicate,
+            "against": self.against,
+            "matched": self.matched,
+            "unallocated_matched": self.unallocated_matched,
+            "fully_matched": [f.form for f in self.forms if f.status == "full"],
+            "partly_matched": [f.form for f in self.forms if f.status == "partial"],
+            "false_positives": self.false_positives if self.against else None,
+            "false_negatives": self.false_negatives if self.against else None,
+            "forms": [f.as_json() for f in self.forms],
+        }
+
+
+def audit(predicate: CubeSet, *, against: str | None = None, table: Table | None = None,
+          label: str = "") -> AuditResult:
+    """Count, per form, the encodings ``predicate`` accepts; compare with a policy.
+
+    ``against`` is a policy name: a kind-based policy accepts whole rows by
+    kind, ``kernel-v5`` is its own predicate (translated from policies.py).
+    Words outside every row are never accepted by a policy, so against any
+    policy the predicate's ``unallocated_matched`` words are false positives.
+    """
+    table = table if table is not None else default_table()
+    regions = table_regions(table)
+    matched = region_counts(regions, predicate)
+    by_form: dict[str, FormResult] = {}
+    for code, row in enumerate(table.rows):
+        result = by_form.get(row.form)
+        if result is None:
+            result = by_form[row.form] = FormResult(row.form, row.kind, row.feature)
+        result.total += regions.sizes[code]
+        result.matched += matched[code]
+
+    if against is not None:
+        policies.check_policy(against)
+        if against in policies.POLICY_KINDS:
+            kinds = policies.POLICY_KINDS[against]
+            for code, row in enumerate(table.rows):
+                result = by_form[row.form]
+                if row.kind in kinds:
+                    result.false_negative_words += regions.sizes[code] - matched[code]
+                else:
+                    result.false_positive_words += matched[code]
+        else:
+            reference = preset(against)
+            fp = region_counts(regions, predicate & ~reference)
+            fn = region_counts(regions, reference & ~predicate)
+            for code, row in enumerate(table.rows):
+                by_form[row.form].false_positive_words += fp[code]
+                by_form[row.form].false_negative_words += fn[code]
+
+    total_matched = predicate.size()
+    forms = [by_form[name] for name in table.forms]
+    return AuditResult(label, against, total_matched, total_matched - sum(matched), forms)
