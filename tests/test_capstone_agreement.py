@@ -19,7 +19,16 @@ from a64fault import corpus
 
 capstone = pytest.importorskip("capstone")
 
-CAPSTONE = "Capstone " + capstone.__version__
+def _capstone_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("capstone")  # the wheel's own, e.g. 6.0.0a11 (__version__ says 6.0.0)
+    except PackageNotFoundError:
+        return capstone.__version__
+
+
+CAPSTONE = "Capstone " + _capstone_version()
 
 
 @dataclass(frozen=True)
