@@ -1,0 +1,152 @@
+"""`a64fault scan` on the fixture ELFs (fixtures/elf/, built from fixtures/build_elves.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from a64fault import classify, policies
+from a64fault.scan import data_ranges, scan_file
+
+ELF = Path(__file__).resolve().parent.parent / "fixtures" / "elf"
+WITH_SYMBOLS = ["tiny-le", "tiny-be", "tiny-le.o", "tiny-be.o"]
+# The atomics of the fixture source, by symbol+offset (pretouch: stadd;
+# add_one: mov, ldaddal, swp, cas).
+EXPECTED_LISTED = [("pretouch", "LDADD", "stadd"), ("add_one+0x4", "LDADD", "ldaddal"),
+                   ("add_one+0x8", "SWP", "swp"), ("add_one+0xc", "CAS", "cas")]
+# The literal pool (one 8-byte literal) and the 4-byte jump table.
+DATA_WORDS = 3
+
+
+def run(*args):
+    return subprocess.run(["a64fault", *args], capture_output=True, text=True)
+
+
+def reference(path: Path):
+    """Independently of a64fault: .text words, and those outside $d ranges, via pyelftools."""
+    with open(path, "rb") as handle:
+        elf = ELFFile(handle)
+        text = elf.get_section_by_name(".text")
+        raw = text.data()
+        words = [w for (w,) in struct.iter_unpack("<I", raw[: len(raw) // 4 * 4])]
+        base = text["sh_addr"]
+        marks = []
+        symtab = elf.get_section_by_name(".symtab")
+        if symtab is not None:
+            index = elf.get_section_index(".text")
+            marks = sorted((s["st_value"], s.name[:2]) for s in symtab.iter_symbols()
+                           if s.name[:2] in ("$x", "$d") and s["st_shndx"] == index)
+    data = set()
+    for i, (start, kind) in enumerate(marks):
+        if kind == "$d":
+            end = marks[i + 1][0] if i + 1 < len(marks) else base + len(raw)
+            data.update(range((start - base) // 4, -(-(end - base) // 4)))
+    code = [w for i, w in enumerate(words) if i not in data]
+    return words, code
+
+
+def kind_counts(words):
+    counts = Counter(classify(w).kind.value for w in words)
+    return {k: n for k, n in counts.items() if n}
+
+
+@pytest.mark.parametrize("name", WITH_SYMBOLS)
+def test_counts_equal_the_scalar_classifier(name):
+    words, code = reference(ELF / name)
+    assert len(words) - len(code) == DATA_WORDS
+    result = scan_file(ELF / name)
+    assert result.instructions == len(code)
+    assert result.data_words == DATA_WORDS
+    assert {k: n for k, n in result.counts.items() if n} == kind_counts(code)
+    features = Counter((classify(w).feature or "base") for w in code if classify(w).form)
+    assert result.features == dict(features)
+
+
+@pytest.mark.parametrize("name", WITH_SYMBOLS)
+def test_listing_symbols_and_text(name):
+    result = scan_file(ELF / name)
+    got = [(item["symbol"], item["form"], item["text"].split()[0]) for item in result.listed]
+    assert got == EXPECTED_LISTED
+    for item in result.listed:
+        assert int(item["word"], 16) in reference(ELF / name)[1]
+
+
+def test_data_words_are_not_instructions():
+    """The literal 0x123456789abcdef0 and the jump table bytes are never classified."""
+    with_marks = scan_file(ELF / "tiny-le", kinds=["other", "load", "store"])
+    stripped = scan_file(ELF / "tiny-le-stripped", kinds=["other", "load", "store"])
+    listed = {int(i["word"], 16) for i in with_marks.listed}
+    assert 0x9ABCDEF0 not in listed and 0x12345678 not in listed
+    assert {0x9ABCDEF0, 0x12345678} <= {int(i["word"], 16) for i in stripped.listed}
+    assert stripped.instructions == with_marks.instructions + DATA_WORDS
+
+
+def test_big_endian_same_as_little():
+    le, be = scan_file(ELF / "tiny-le"), scan_file(ELF / "tiny-be")
+    assert le.as_json() | {"file": ""} == be.as_json() | {"file": ""}
+
+
+@pytest.mark.parametrize("name", ["tiny-le-stripped", "tiny-le-sectionless"])
+def test_stripped_files(name):
+    words, _ = reference(ELF / "tiny-le")
+    result = scan_file(ELF / name)
+    assert result.instructions == len(words)  # no mapping symbols: every word counts
+    assert [i["form"] for i in result.listed] == [f for _, f, _ in EXPECTED_LISTED]
+    assert all(i["symbol"] is None for i in result.listed)
+
+
+def test_kernel_v5_listing_is_the_policy_function():
+    _, code = reference(ELF / "tiny-le")
+    result = scan_file(ELF / "tiny-le", policy="kernel-v5")
+    assert [int(i["word"], 16) for i in result.listed] == [w for w in code
+                                                           if policies.kernel_v5(w)]
+
+
+def test_data_ranges_stop_at_the_next_symbol_or_range_end():
+    ranges = [(".text", 0x100, 0, 0x40), (".text.b", 0x200, 0x40, 0x10)]
+    marks = [(0x100, "$x"), (0x110, "$d"), (0x118, "$x"), (0x130, "$d"), (0x200, "$x"),
+             (0x204, "$d")]
+    assert data_ranges(marks, ranges) == [(0x110, 0x118), (0x130, 0x140), (0x204, 0x210)]
+
+
+def test_cli_json_lines_many_files_with_a_corrupt_one(tmp_path):
+    bad = tmp_path / "not-elf"
+    bad.write_bytes(b"hello, not an ELF file\n")
+    files = [str(ELF / "tiny-le"), str(bad), str(ELF / "tiny-le-truncated"),
+             str(ELF / "tiny-be")]
+    for jobs in ("1", "2"):
+        done = run("scan", "--json", "-j", jobs, *files)
+        assert done.returncode == 1
+        errors = done.stderr.splitlines()
+        assert len(errors) == 2 and all(e.startswith("a64fault: error: ") for e in errors)
+        assert "not-elf" in errors[0] and "tiny-le-truncated" in errors[1]
+        objects = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [o["file"] for o in objects] == [files[0], files[3]]
+        for o in objects:
+            assert {"file", "instructions", "counts", "features", "listed"} <= set(o)
+            assert set(o["listed"][0]) >= {"address", "symbol", "word", "text", "kind", "form"}
+
+
+def test_cli_text_and_usage_errors():
+    done = run("scan", str(ELF / "tiny-le"))
+    assert done.returncode == 0 and done.stderr == ""  # piped: no progress bar
+    assert "pretouch" in done.stdout and "ldaddal" in done.stdout
+    for args in (["scan"], ["scan", "--policy", "bogus", str(ELF / "tiny-le")],
+                 ["scan", "--policy", "atomic", "--kind", "load", str(ELF / "tiny-le")],
+                 ["scan", "-j", "0", str(ELF / "tiny-le")]):
+        done = run(*args)
+        assert done.returncode == 2, args
+        assert done.stderr.startswith("a64fault: error:") and done.stderr.count("\n") == 1
+
+
+def test_missing_file_is_a_file_error(tmp_path):
+    done = run("scan", str(tmp_path / "nope"), str(ELF / "tiny-le"))
+    assert done.returncode == 1 and "nope" in done.stderr
+    assert "tiny-le" in done.stdout
