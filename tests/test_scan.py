@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 import subprocess
 from collections import Counter
@@ -150,3 +149,16 @@ def test_missing_file_is_a_file_error(tmp_path):
     done = run("scan", str(tmp_path / "nope"), str(ELF / "tiny-le"))
     assert done.returncode == 1 and "nope" in done.stderr
     assert "tiny-le" in done.stdout
+
+
+@pytest.mark.parametrize("name", WITH_SYMBOLS + ["tiny-le-stripped", "tiny-le-sectionless"])
+def test_numpy_symbol_reader_equals_elfimage(name):
+    """scan's numpy reading of the symbol tables gives ElfImage's own symbols."""
+    from a64fault.decoder.elf import ElfImage
+    from a64fault.scan import open_image
+
+    with ElfImage(ELF / name) as slow, open_image(ELF / name) as fast:
+        assert fast.mapping_symbols() == slow.mapping_symbols()
+        assert fast._symbols == slow._symbols
+        assert [fast.symbolize(a) for a in range(0x1010180, 0x1010200, 4)] == \
+            [slow.symbolize(a) for a in range(0x1010180, 0x1010200, 4)]
