@@ -53,7 +53,8 @@ def test_lines_are_well_formed_and_sorted():
     assert [f.writes for f in FIXTURES] == [f.kind in WRITING_KINDS for f in FIXTURES]
     asms = [f.asm for f in FIXTURES]
     assert len(asms) == len(set(asms)), "an asm line appears twice"
-    keys = [_builder().sort_key(r) for r in records]
+    sort_key = _builder().sort_key
+    keys = [sort_key(r) for r in records]
     assert keys == sorted(keys)
 
 
