@@ -180,6 +180,7 @@ def test_elf_by_address_and_symbol(name):
     assert by_addr[0]["word"][2:] == LDADDAL
     assert [r["text"] for r in by_addr] == ["ldaddal w1, w2, [x0]", "swp w2, w3, [x0]"]
     assert [r["kind"] for r in by_addr] == ["atomic-rmw", "atomic-rmw"]
+    assert [r["mapping"] for r in by_addr] == ["$x", "$x"]
 
 
 def test_elf_le_and_be_print_the_same():
@@ -208,7 +209,7 @@ def test_human_columns_are_aligned():
 def test_undecodable_word_shows_question_mark():
     # pick+0x14 in tiny-le is the jump table `.byte 0, 2, 4, 0`.
     out = run("classify", "--elf", ELF / "tiny-le", "--symbol", "pick+0x14").stdout
-    assert out.split()[2:4] == ["00040200", "?"]
+    assert out.split()[2:5] == ["00040200", "(data)", "?"]
     (record,) = json_lines(run("classify", "--json", "00040200"))
     assert record["text"] is None
 

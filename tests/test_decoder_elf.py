@@ -146,6 +146,15 @@ def test_mapping_symbols_match_the_symbol_table(name):
         assert image.mapping_symbols()[1][0] == image.address_of("_start") + 0x28
 
 
+def test_mapping_at(le):
+    marks = le.mapping_symbols()
+    assert le.mapping_at(marks[0][0] - 4) is None
+    for (start, kind), (end, _) in zip(marks, marks[1:]):
+        assert le.mapping_at(start) == kind and le.mapping_at(end - 1) == kind
+    assert le.mapping_at(le.address_of("pick") + 0x14) == "$d"
+    assert le.mapping_at(le.address_of("pick") + 0x18) == "$x"
+
+
 @pytest.mark.parametrize("name", ["tiny-le", "tiny-be", "tiny-le.o"])
 def test_executable_ranges_are_text(name):
     base, data, _, _ = raw_elf(name)

@@ -80,6 +80,7 @@ def _records(fetched, image, esr, el, aarch32, policy, vma_writable):
         }
         if image is not None:
             record["symbol"] = image.symbolize(item.address)
+            record["mapping"] = image.mapping_at(item.address)
         if esr is not None:
             decision = decide(item.word, esr, el=el, aarch32=aarch32,
                               vma_writable=vma_writable, policy=policy)
@@ -99,7 +100,10 @@ def _human_lines(records) -> list[str]:
             if r.get("symbol"):
                 where += f" <{r['symbol']}>"
             row.append(where)
-        row += [r["word"][2:], r["text"] or "?", r["kind"], r["feature"] or "-", r["form"] or "-"]
+        text = r["text"] or "?"
+        if r.get("mapping") == "$d":
+            text = f"(data) {text}"
+        row += [r["word"][2:], text, r["kind"], r["feature"] or "-", r["form"] or "-"]
         if "decision" in r:
             d = r["decision"]
             arrow = (f"{d['reported']}->{d['effective']}" if d["upgraded"] else d["effective"])
@@ -136,8 +140,9 @@ def command(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, es
     """Classify A64 instruction WORDs (hex, e.g. b8200041 or 0xb8200041,d503201f; - reads stdin).
 
     Each line shows the address (when known), the word, Capstone's text
-    ("?" where it cannot decode), the kind, the feature and the table form;
-    with --esr, the decision for a fault at that instruction.
+    ("?" where it cannot decode; "(data)" where an ELF's $d mapping symbol
+    marks a literal pool or jump table), the kind, the feature and the table
+    form; with --esr, the decision for a fault at that instruction.
     """
     esr = None if esr_text is None else parse_int(esr_text, "ESR", hex_default=True, bits=64)
     fetched, image = _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol)

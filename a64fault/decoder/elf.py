@@ -297,6 +297,14 @@ class ElfImage:
         """
         return list(self._mapping_symbols)
 
+    def mapping_at(self, vaddr: int) -> str | None:
+        """``"$x"`` or ``"$d"``: the mapping symbol in force at vaddr, or None if none precedes it.
+
+        Only meaningful inside an executable range.
+        """
+        index = bisect.bisect_right(self._mapping_symbols, (vaddr, "\uffff"))
+        return self._mapping_symbols[index - 1][1] if index else None
+
     def read(self, file_offset: int, size: int) -> bytes:
         """size raw bytes of the file from file_offset (for scanning a range)."""
         return bytes(self._data[file_offset:file_offset + size])
