@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ARCH = (".arch armv9.6-a+lse128+the+ls64+lsui+lsfe+gcs+rcpc3+mops+d128+mte+sve2+sme+sme2"
-        "+sve2p1+sme2p1+fp16+bf16")
+        "+sve2p1+sme2p1+fp16+bf16+f64mm")
 
 
 def have_llvm() -> bool:
