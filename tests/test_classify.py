@@ -136,3 +136,14 @@ def test_non_memory_is_other(line):
     got = classify(assemble(line)[0])
     assert got.kind is Kind.OTHER and got.form is None and not got.writes
     assert got.feature is None and got.size is None
+
+
+@pytest.mark.parametrize("line", ["casp x0, x1, x2, x3, [x4]", "caspalt x0, x1, x2, x3, [x4]",
+                                  "rcwcasp x0, x1, x2, x3, [x4]", "rcwscasp x0, x1, x2, x3, [x4]"])
+@pytest.mark.parametrize("bit", [16, 0])
+def test_pair_cas_with_odd_register_is_undefined(line, bit):
+    """Arm ARM: a pair compare-and-swap with Rs<0> (bit 16) or Rt<0> (bit 0) set is
+    UNDEFINED, so it never accesses memory."""
+    word = assemble(line)[0]
+    assert classify(word).kind is Kind.COMPARE_AND_SWAP
+    assert classify(word ^ (1 << bit)).kind is Kind.OTHER

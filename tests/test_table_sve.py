@@ -16,12 +16,7 @@ from a64fault.patterns import default_table
 from fixtures.specs import sme, sve
 from tests.asm import assemble
 
-#: LLVM's .arch line (tests/asm.py) lacks f64mm; the directive on the same
-#: line enables it without adding an instruction.
-F64MM = ".arch_extension f64mm; "
-
 CASES = list(sve.cases()) + list(sme.cases())
-F64MM_CASES = [(F64MM + asm, form, kind, feature) for asm, form, kind, feature in sve.f64mm_cases()]
 
 #: Scalar-plus-scalar forms whose Arm ARM decode says "if Rm == '11111' then
 #: UNDEFINED": with Rm (bits 20:16) = 11111 the word is not that instruction.
@@ -61,14 +56,13 @@ SIZES = (
 
 @pytest.fixture(scope="module")
 def words():
-    lines = ([c[0] for c in CASES] + list(RM_NOT_ZR) + [s[0] for s in SIZES]
-             + [c[0] for c in F64MM_CASES])  # last: the directive stays on
+    lines = [c[0] for c in CASES] + list(RM_NOT_ZR) + [s[0] for s in SIZES]
     return dict(zip(lines, assemble(*lines)))
 
 
 def test_every_case_classifies_as_declared(words):
     wrong = []
-    for asm, form, kind, feature in CASES + F64MM_CASES:
+    for asm, form, kind, feature in CASES:
         got = classify(words[asm])
         if (got.form, got.kind.value, got.feature, got.writes) != (form, kind, feature, kind == "store"):
             wrong.append(f"{asm}: {words[asm]:08x} -> {got.form}/{got.kind}/{got.feature}, "
@@ -80,7 +74,7 @@ def test_cases_cover_every_sve_and_sme_form():
     features = {"SVE", "SVE2", "SVE2p1", "F64MM", "SME", "SME2", "SME2p1"}
     table_forms = {r.form for r in default_table().rows
                    if r.feature in features and r.kind is not Kind.OTHER}
-    covered = {c[1] for c in CASES + F64MM_CASES}
+    covered = {c[1] for c in CASES}
     assert table_forms - covered == set()
     assert len(table_forms) > 250
 
