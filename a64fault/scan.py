@@ -125,7 +125,9 @@ def _read_symbols_numpy(image, elf, sections, elf_module):
             bases[index] = base
     symbols, mapping = [], set()
     for table_name in (".symtab", ".dynsym"):
-        table = elf.get_section_by_name(table_name)
+        # Not elf.get_section_by_name: it rebuilds every section object, and
+        # pyelftools parses whole hash tables while doing so.
+        table = next((t for t in sections if t.name == table_name), None)
         if table is None or table["sh_type"] not in ("SHT_SYMTAB", "SHT_DYNSYM"):
             continue
         strtab = sections[table["sh_link"]]

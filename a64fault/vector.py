@@ -2,8 +2,10 @@
 
 Compiled from the same Table as the scalar ``classify()``: the 17-bit lookup
 index gives the answer for most keys with one gather; words whose key is
-AMBIGUOUS (bits outside the key decide) are resolved afterwards by walking
-their key's candidate chain, most specific row first, over that minority only.
+AMBIGUOUS (bits outside the key decide; about 2 % of random words) are
+resolved afterwards, over that minority only, by a second gather from a small
+per-key sub-table indexed by the bit windows the key's candidate rows fix
+outside the key (see VectorTable._build_chains).
 
 Codes:
 
@@ -27,13 +29,16 @@ import numpy as np
 
 from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
 from .patterns import default_table
-from .patterns.table import AMBIGUOUS, KEY_RANGES, NO_ROW, Table, keys_of
+from .patterns.table import (AMBIGUOUS, KEY_BITS, KEY_RANGES, KEY_WORD_MASK, NO_ROW, Table,
+                             keys_of)
 
 #: Words per chunk: a chunk's uint32 key and intp temporaries fit in L2.
 CHUNK = 1 << 16
 #: Below this many words a single thread is faster than starting others.
 THREAD_THRESHOLD = 1 << 20
 OTHER_CODE = KIND_CODES[Kind.OTHER]
+#: Budget of sub-table entries for the ambiguous keys (int16 each).
+SUB_ENTRIES = 1 << 21
 
 
 def _fast_key_shifts() -> tuple[int, int, int]:
@@ -78,31 +83,94 @@ class VectorTable:
         self._build_chains(index)
 
     def _build_chains(self, index: np.ndarray) -> None:
-        """Candidate chains of the ambiguous keys, flattened into one array.
+        """Second level for the ambiguous keys: sub-tables, or candidate chains.
 
-        ``chain_start[key]`` is where the key's chain begins in ``chain``; each
-        chain lists row codes most specific first and ends with NO_ROW.
+        An ambiguous key's candidates fix a few bits outside the key (e.g.
+        Rs=11111 of LDAPR). Outside the key lie two runs of bits (20:16 and
+        9:0); per run, the key's *window* is the span from the lowest to the
+        highest bit its candidates fix there. The windows, side by side, index
+        the key's sub-table in ``sub_rows`` from ``sub_start[key]``; per run r
+        ``win_shift[r][key]``, ``win_mask[r][key]`` cut the window out of a
+        word and ``win_place[r][key]`` is where it goes in the index. Keys
+        beyond the SUB_ENTRIES budget (none in practice) keep ``sub_start``
+        -1 and walk their candidate chain from ``chain_start[key]`` in
+        ``chain`` (row codes most specific first, then NO_ROW).
         """
         ambiguous = np.flatnonzero(index == AMBIGUOUS)
-        self.chain_start = np.zeros(len(index), dtype=np.int32)
+        size = len(index)
+        self.chain_start = np.zeros(size, dtype=np.int32)
+        self.sub_start = np.full(size, -1, dtype=np.int32)
+        self.win_shift = np.zeros((len(OUTSIDE_RUNS), size), dtype=np.uint32)
+        self.win_mask = np.zeros((len(OUTSIDE_RUNS), size), dtype=np.uint32)
+        self.win_place = np.zeros((len(OUTSIDE_RUNS), size), dtype=np.uint32)
         key_masks = keys_of(self.masks).astype(np.int64)
         key_values = keys_of(self.values).astype(np.int64)
-        flat: list[int] = []
-        depth = 0
+        plans = []
         for key in ambiguous.tolist():
-            self.chain_start[key] = len(flat)
             # Same rule as Table.candidates, vectorized over the rows (already
             # most specific first).
-            codes = np.flatnonzero(((key_values ^ key) & key_masks) == 0).tolist()
-            flat.extend(codes)
+            codes = np.flatnonzero(((key_values ^ key) & key_masks) == 0)
+            extra = int(np.bitwise_or.reduce(self.masks[codes]))
+            windows = []
+            for hi, lo in OUTSIDE_RUNS:
+                bits = [b for b in range(lo, hi + 1) if extra >> b & 1]
+                windows.append((bits[0], bits[-1] - bits[0] + 1) if bits else (lo, 0))
+            plans.append((sum(w for _, w in windows), key, codes, windows))
+        plans.sort(key=lambda plan: plan[0])
+        flat: list[int] = []
+        subs: list[np.ndarray] = []
+        filled = depth = 0
+        for width, key, codes, windows in plans:
+            if filled + (1 << width) <= SUB_ENTRIES:
+                place = 0
+                for run, (low, span) in enumerate(windows):
+                    self.win_shift[run, key] = low
+                    self.win_mask[run, key] = (1 << span) - 1
+                    self.win_place[run, key] = place
+                    place += span
+                self.sub_start[key] = filled
+                subs.append(self._sub_table(key, windows, codes))
+                filled += 1 << width
+                continue
+            self.chain_start[key] = len(flat)
+            flat.extend(codes.tolist())
             flat.append(NO_ROW)
             depth = max(depth, len(codes))
+        self.sub_rows = np.concatenate(subs) if subs else np.zeros(1, dtype=np.int16)
         self.chain = np.array(flat or [NO_ROW], dtype=np.int16)
         self.chain_depth = depth
         self.ambiguous_keys = len(ambiguous)
 
+    def _sub_table(self, key: int, windows, codes: np.ndarray) -> np.ndarray:
+        """Winning row for each value of one ambiguous key's windows."""
+        width = sum(span for _, span in windows)
+        counter = np.arange(1 << width, dtype=np.uint32)
+        words = np.full(1 << width, spread_key(key), dtype=np.uint32)
+        place = 0
+        for low, span in windows:
+            part = (counter >> np.uint32(place)) & np.uint32((1 << span) - 1)
+            words |= part << np.uint32(low)
+            place += span
+        winner = np.full(1 << width, NO_ROW, dtype=np.int16)
+        for code in codes[::-1].tolist():  # least specific first, overwritten
+            winner[(words & self.masks[code]) == self.values[code]] = code
+        return winner
+
     def resolve(self, words: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        """Row codes for words whose keys are ambiguous (vectorized chain walk)."""
+        """Row codes for words whose keys are ambiguous."""
+        start = self.sub_start[keys]
+        offset = np.zeros(len(words), dtype=np.int32)
+        for run in range(len(OUTSIDE_RUNS)):
+            window = (words >> self.win_shift[run][keys]) & self.win_mask[run][keys]
+            offset |= (window << self.win_place[run][keys]).astype(np.int32)
+        result = self.sub_rows[start + offset]
+        chained = np.flatnonzero(start < 0)
+        if len(chained):
+            result[chained] = self._walk_chains(words[chained], keys[chained])
+        return result
+
+    def _walk_chains(self, words: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        """Row codes by trying each key's candidates in order (vectorized)."""
         result = np.full(len(words), NO_ROW, dtype=np.int16)
         pending = np.arange(len(words))
         position = self.chain_start[keys]
@@ -116,6 +184,31 @@ class VectorTable:
             result[pending[hit]] = codes[hit]
             pending, position = pending[~hit], position[~hit] + 1
         return result
+
+
+def _outside_runs() -> tuple[tuple[int, int], ...]:
+    """(high bit, low bit) runs of the word bits that are not key bits."""
+    runs, bit = [], 31
+    for hi, lo in KEY_RANGES:
+        if bit > hi:
+            runs.append((bit, hi + 1))
+        bit = lo - 1
+    if bit >= 0:
+        runs.append((bit, 0))
+    return tuple(runs)
+
+
+OUTSIDE_RUNS = _outside_runs()
+
+
+def spread_key(key: int) -> int:
+    """The word with a key's bits at their positions and every other bit 0."""
+    word, position = 0, KEY_BITS
+    for hi, lo in KEY_RANGES:
+        width = hi - lo + 1
+        position -= width
+        word |= ((key >> position) & ((1 << width) - 1)) << lo
+    return word
 
 
 @lru_cache(maxsize=8)
@@ -152,7 +245,12 @@ def _run_chunks(n: int, work, threads: int | None) -> None:
 
 def _gather(words: np.ndarray, index: np.ndarray, out: np.ndarray, start: int, stop: int,
             fix) -> None:
-    """Key + gather from ``index`` for words[start:stop], chunk by chunk, then ``fix`` ambiguous."""
+    """Key + gather from ``index`` for words[start:stop], then ``fix`` the ambiguous ones.
+
+    The gather runs chunk by chunk (temporaries stay in cache); the ambiguous
+    words of the whole range are fixed in one batch afterwards, so the
+    second level pays numpy's per-call cost once per range, not per chunk.
+    """
     hi_shift, lo_width, lo_shift = _fast_key_shifts()
     lo_ones = np.uint32((1 << lo_width) - 1)
     size = min(CHUNK, stop - start)
@@ -167,11 +265,12 @@ def _gather(words: np.ndarray, index: np.ndarray, out: np.ndarray, start: int, s
         np.right_shift(chunk, lo_shift, out=lo)
         np.bitwise_and(lo, lo_ones, out=lo)
         np.bitwise_or(h, lo, out=h)
-        target = out[s:e]
-        np.take(index, h, out=target, mode="clip")
-        ambiguous = np.flatnonzero(target == AMBIGUOUS)
-        if len(ambiguous):
-            target[ambiguous] = fix(chunk[ambiguous], h[ambiguous])
+        np.take(index, h, out=out[s:e], mode="clip")
+    target = out[start:stop]
+    ambiguous = np.flatnonzero(target == AMBIGUOUS)
+    if len(ambiguous):
+        picked = words[start:stop][ambiguous]
+        target[ambiguous] = fix(picked, keys_of(picked))
 
 
 def classify_rows(words, table: Table | None = None, threads: int | None = None) -> np.ndarray:
