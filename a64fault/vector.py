@@ -119,18 +119,25 @@ class VectorTable:
         plans.sort(key=lambda plan: plan[0])
         flat: list[int] = []
         subs: list[np.ndarray] = []
+        # Keys with the same candidates share one sub-table: the key bits are
+        # already agreed by every candidate, only the windows decide.
+        shared: dict[tuple, int] = {}
         filled = depth = 0
         for width, key, codes, windows in plans:
-            if filled + (1 << width) <= SUB_ENTRIES:
+            same = (tuple(codes.tolist()), tuple(windows))
+            start = shared.get(same)
+            if start is None and filled + (1 << width) <= SUB_ENTRIES:
+                start = shared[same] = filled
+                subs.append(self._sub_table(key, windows, codes))
+                filled += 1 << width
+            if start is not None:
                 place = 0
                 for run, (low, span) in enumerate(windows):
                     self.win_shift[run, key] = low
                     self.win_mask[run, key] = (1 << span) - 1
                     self.win_place[run, key] = place
                     place += span
-                self.sub_start[key] = filled
-                subs.append(self._sub_table(key, windows, codes))
-                filled += 1 << width
+                self.sub_start[key] = start
                 continue
             self.chain_start[key] = len(flat)
             flat.extend(codes.tolist())

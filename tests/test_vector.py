@@ -52,7 +52,7 @@ def test_synthetic_table_matches_brute_force(synthetic):
     assert np.array_equal(kinds, np.array(expected_kinds, dtype=np.int8))
 
 
-@pytest.mark.parametrize("budget", [0, 1 << 14, 1 << 30])
+@pytest.mark.parametrize("budget", [0, 1 << 6, 1 << 30])
 def test_second_level_sub_tables_and_chains(synthetic, monkeypatch, budget):
     """All ambiguous keys by chain (budget 0), a mix, or all by sub-table."""
     monkeypatch.setattr(vector, "SUB_ENTRIES", budget)
@@ -60,7 +60,7 @@ def test_second_level_sub_tables_and_chains(synthetic, monkeypatch, budget):
     chained = int((vt.sub_start[vt.row_index == AMBIGUOUS] < 0).sum())
     assert vt.ambiguous_keys > 0
     assert (chained == vt.ambiguous_keys) if budget == 0 else \
-        (0 < chained < vt.ambiguous_keys) if budget == 1 << 14 else chained == 0
+        (0 < chained < vt.ambiguous_keys) if budget == 1 << 6 else chained == 0
     words = np.random.default_rng(12).integers(0, 1 << 32, 500_000, dtype=np.uint32)
     keys = keys_of(words)
     ambiguous = np.flatnonzero(vt.row_index[keys] == AMBIGUOUS)
