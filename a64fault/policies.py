@@ -85,7 +85,7 @@ def upgrade_index(policy: str) -> list[int]:
     decided = {code: int(row.kind in kinds) for code, row in enumerate(table.rows)}
     decided[NO_ROW] = 0
     decided[AMBIGUOUS] = -1
-    return [decided[code] for code in table.index.tolist()]
+    return [decided[code] for code in table.index_list]
 
 
 def _make_upgrades():

@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from . import cache
 from .reader import Field, Row, TableError, read_file, read_rows
-from .table import AMBIGUOUS, NO_ROW, Table
+from .table import AMBIGUOUS, KEY_BITS, NO_ROW, Table
 
 TABLE_PATH = Path(__file__).with_name("a64.patterns")
 
@@ -16,5 +17,13 @@ __all__ = ["Field", "Row", "Table", "TableError", "TABLE_PATH", "AMBIGUOUS", "NO
 
 @lru_cache(maxsize=None)
 def default_table() -> Table:
-    """The project's table, read and compiled once per process."""
-    return Table(read_file(TABLE_PATH))
+    """The project's table, read and compiled once per process (index cached on disk)."""
+    text = TABLE_PATH.read_text(encoding="utf-8")
+    rows = read_rows(text)
+    key = cache.digest(text)
+    index = cache.load(key, 1 << KEY_BITS)
+    if index is not None:
+        return Table(rows, index=index)
+    table = Table(rows)
+    cache.store(key, table.index_array)
+    return table

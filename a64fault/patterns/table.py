@@ -12,15 +12,21 @@ of the load/store space, where nearly every row fixes its opcode). For each
 of the 2**17 keys the index holds the winning row when the key alone decides
 it, ``NO_ROW`` when no row can match, and ``AMBIGUOUS`` when bits outside the
 key decide; ambiguous keys keep a short candidate list, most specific first.
+
+numpy is imported only to build the index or classify arrays: the scalar
+path can start from a cached index (see patterns/cache.py) without it.
 """
 
 from __future__ import annotations
 
+from array import array
 from functools import cached_property
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .reader import Row, TableError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 #: (high bit, low bit) ranges of the lookup key, most significant first.
 KEY_RANGES = ((31, 21), (15, 10))
@@ -59,6 +65,8 @@ def key_of(word: int) -> int:
 
 def keys_of(words: np.ndarray) -> np.ndarray:
     """Vector form of key_of for a uint32 array."""
+    import numpy as np
+
     words = words.astype(np.uint32, copy=False)
     key = np.zeros(words.shape, dtype=np.uint32)
     for mask, shift, position in KEY_PARTS:
@@ -68,6 +76,8 @@ def keys_of(words: np.ndarray) -> np.ndarray:
 
 def check_overlaps(rows: list[Row]) -> None:
     """Raise TableError for any two rows that overlap without strict nesting."""
+    import numpy as np
+
     masks = np.array([r.mask for r in rows], dtype=np.uint64)
     values = np.array([r.value for r in rows], dtype=np.uint64)
     for i, row in enumerate(rows):
@@ -87,13 +97,20 @@ def check_overlaps(rows: list[Row]) -> None:
 class Table:
     """The rows plus the derived index used by the scalar and vector classifiers."""
 
-    def __init__(self, rows: list[Row]):
-        check_overlaps(rows)
+    def __init__(self, rows: list[Row], index: array | None = None):
+        """Compile ``rows``; ``index`` is a trusted prebuilt index (from the cache),
+        in which case the overlap check, already passed when it was built, is skipped."""
+        if index is None:
+            check_overlaps(rows)
+        elif len(index) != 1 << KEY_BITS:
+            raise TableError(f"prebuilt index has {len(index)} entries, not {1 << KEY_BITS}")
         #: Rows ordered most specific first; a row's index here is its code.
         self.rows: tuple[Row, ...] = tuple(
             sorted(rows, key=lambda r: (-r.specificity, r.line))
         )
         self._candidates: dict[int, tuple[Row, ...]] = {}
+        if index is not None:
+            self.index_array = index
 
     @cached_property
     def forms(self) -> tuple[str, ...]:
@@ -101,8 +118,25 @@ class Table:
         return tuple(dict.fromkeys(r.form for r in sorted(self.rows, key=lambda r: r.line)))
 
     @cached_property
+    def index_array(self) -> array:
+        """The index as a compact array('h'): what the cache stores."""
+        return array("h", self._build_index().tobytes())
+
+    @cached_property
     def index(self) -> np.ndarray:
         """Per key: winning row code, NO_ROW or AMBIGUOUS (int16, 2**KEY_BITS entries)."""
+        import numpy as np
+
+        return np.frombuffer(self.index_array, dtype=np.int16)
+
+    @cached_property
+    def index_list(self) -> list[int]:
+        """The index as a Python list: the fastest form for scalar lookups."""
+        return self.index_array.tolist()
+
+    def _build_index(self) -> np.ndarray:
+        import numpy as np
+
         size = 1 << KEY_BITS
         best = np.full(size, NO_ROW, dtype=np.int32)
         decided = np.zeros(size, dtype=bool)
@@ -117,6 +151,8 @@ class Table:
 
     def _compatible_keys(self, row: Row) -> np.ndarray:
         """Every key whose bits agree with the row's fixed key bits."""
+        import numpy as np
+
         key_mask, key_value = key_of(row.mask), key_of(row.value)
         free = [b for b in range(KEY_BITS) if not key_mask >> b & 1]
         entries = np.full(1 << len(free), key_value, dtype=np.int64)
@@ -135,14 +171,10 @@ class Table:
             self._candidates[key] = found
         return found
 
-    @cached_property
-    def _index_list(self) -> list[int]:
-        return self.index.tolist()
-
     def lookup(self, word: int) -> Row | None:
         """The winning row for a word, or None when no row matches."""
         key = key_of(word)
-        code = self._index_list[key]
+        code = self.index_list[key]
         if code >= 0:
             return self.rows[code]
         if code == NO_ROW:
