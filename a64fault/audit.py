@@ -360,14 +360,21 @@ def audit(predicate: CubeSet, *, against: str | None = None, table: Table | None
 
     ``against`` is a policy name: a kind-based policy accepts whole rows by
     kind, ``kernel-v5`` is its own predicate (translated from policies.py).
-    Words outside every row are never accepted by a policy, so against any
-    policy the predicate's ``unallocated_matched`` words are false positives.
+    Words outside every row, or in a row of kind ``other`` (the table's
+    UNALLOCATED carve-outs), belong to no memory form: they are counted as
+    ``unallocated_matched``, and against any policy they are false positives.
     """
     table = table if table is not None else default_table()
     regions = table_regions(table)
     matched = region_counts(regions, predicate)
     by_form: dict[str, FormResult] = {}
+    # Rows of kind `other` (the table's UNALLOCATED carve-outs) are not memory
+    # forms: their words count with those of no row as unallocated.
+    in_other = 0
     for code, row in enumerate(table.rows):
+        if row.kind is Kind.OTHER:
+            in_other += matched[code]
+            continue
         result = by_form.get(row.form)
         if result is None:
             result = by_form[row.form] = FormResult(row.form, row.kind, row.feature)
@@ -379,7 +386,9 @@ def audit(predicate: CubeSet, *, against: str | None = None, table: Table | None
         if against in policies.POLICY_KINDS:
             kinds = policies.POLICY_KINDS[against]
             for code, row in enumerate(table.rows):
-                result = by_form[row.form]
+                result = by_form.get(row.form)
+                if result is None:
+                    continue
                 if row.kind in kinds:
                     result.false_negative_words += regions.sizes[code] - matched[code]
                 else:
@@ -389,9 +398,11 @@ def audit(predicate: CubeSet, *, against: str | None = None, table: Table | None
             fp = region_counts(regions, predicate & ~reference)
             fn = region_counts(regions, reference & ~predicate)
             for code, row in enumerate(table.rows):
-                by_form[row.form].false_positive_words += fp[code]
-                by_form[row.form].false_negative_words += fn[code]
+                if row.form in by_form and row.kind is not Kind.OTHER:
+                    by_form[row.form].false_positive_words += fp[code]
+                    by_form[row.form].false_negative_words += fn[code]
 
     total_matched = predicate.size()
-    forms = [by_form[name] for name in table.forms]
-    return AuditResult(label, against, total_matched, total_matched - sum(matched), forms)
+    forms = [by_form[name] for name in table.forms if name in by_form]
+    unallocated = total_matched - sum(matched) + in_other
+    return AuditResult(label, against, total_matched, unallocated, forms)
