@@ -132,23 +132,34 @@ def text_words(path: str) -> np.ndarray:
         return np.frombuffer(handle.read(size // 4 * 4), dtype="<u4")
 
 
+#: Runs a command and prints its wall seconds and peak RSS. A small parent
+#: of its own, so the child's peak RSS is not inflated by this process's
+#: arrays (a forked child starts out sharing them).
+_MEASURE = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+seconds = time.perf_counter() - start
+if done.returncode:
+    sys.exit(done.stderr.decode()[:300] or f"exit {done.returncode}")
+import resource
+print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+"""
+
+
 def run_measured(command: list[str]) -> tuple[float, int]:
     """(seconds, peak RSS in bytes) of one command, stdout discarded."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode not in (0,):
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}: "
-                           f"{process.stderr.read().decode()[:300]}")
-    return elapsed, usage.ru_maxrss * 1024
+    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True,
+                          text=True)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr.strip()}")
+    seconds, peak = done.stdout.split()
+    return float(seconds), int(peak)
 
 
 def bench_scan(path: str, runs: int, with_objdump: bool) -> None:
-    scan = [sys.executable, "-m", "a64fault.cli", "scan", "--json", path]
-    if not Path(sys.executable).exists():
-        scan = ["a64fault", "scan", "--json", path]
+    scan = [sys.executable, "-c", "from a64fault.cli import main; main()", "scan", "--json",
+            path]
     size = Path(path).stat().st_size
     objdump = shutil.which(OBJDUMP) if with_objdump else None
     scan_times, scan_peaks, dump_times = [], [], []

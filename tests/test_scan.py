@@ -162,3 +162,29 @@ def test_numpy_symbol_reader_equals_elfimage(name):
         assert fast._symbols == slow._symbols
         assert [fast.symbolize(a) for a in range(0x1010180, 0x1010200, 4)] == \
             [slow.symbolize(a) for a in range(0x1010180, 0x1010200, 4)]
+
+
+def test_progress_bar_only_on_a_terminal():
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run(["a64fault", "scan", "--json", str(ELF / "tiny-le"),
+                               str(ELF / "tiny-be")], stdout=subprocess.PIPE, stderr=slave,
+                              text=True)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(master)
+    assert done.returncode == 0
+    assert b"scanning" in seen  # the bar went to the terminal on stderr
+    assert len(done.stdout.splitlines()) == 2  # and nothing of it into the JSON
