@@ -126,7 +126,7 @@ NOT_RUNNABLE = (
     NotRunnable("MTE", ("MTE", "MTE2", "MTETC"),
                 "Unicorn's MAX CPU model does not enable MTE (QEMU 5.0 had no complete "
                 "FEAT_MTE): tag loads/stores and DC G*VA are undefined"),
-    NotRunnable("SVE/SME", ("SVE", "SVE2", "SVE2p1", "SME", "SME2", "SME2p1"),
+    NotRunnable("SVE/SME", ("SVE", "SVE2", "SVE2p1", "F64MM", "SME", "SME2", "SME2p1"),
                 "SVE/SME are not enabled in Unicorn's CPU model (CPACR_EL1.ZEN writes do "
                 "not take): every SVE/SME encoding is undefined"),
     NotRunnable("exception-generating and system", (None,),
