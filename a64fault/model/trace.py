@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 
 from ..errors import InputError
-from .assemble import assemble
+from ..assembler import assemble
 
 WORD_LIMIT = 1 << 32
 ADDRESS_LIMIT = 1 << 48
