@@ -89,20 +89,16 @@ class VectorTable:
         Rs=11111 of LDAPR). Outside the key lie two runs of bits (20:16 and
         9:0); per run, the key's *window* is the span from the lowest to the
         highest bit its candidates fix there. The windows, side by side, index
-        the key's sub-table in ``sub_rows`` from ``sub_start[key]``; per run r
-        ``win_shift[r][key]``, ``win_mask[r][key]`` cut the window out of a
-        word and ``win_place[r][key]`` is where it goes in the index. Keys
-        beyond the SUB_ENTRIES budget (none in practice) keep ``sub_start``
-        -1 and walk their candidate chain from ``chain_start[key]`` in
-        ``chain`` (row codes most specific first, then NO_ROW).
+        the key's sub-table (row codes in ``sub_rows``, kind codes in
+        ``sub_kinds``). ``slot_of[key]`` names the key's slot; per slot,
+        ``slot_start`` is where its sub-table starts and ``win_shift[r]``,
+        ``win_mask[r]``, ``win_place[r]`` cut window r out of a word and place
+        it in the index. Keys beyond the SUB_ENTRIES budget (none in
+        practice) get ``slot_start`` -1 and walk their candidate chain from
+        ``slot_chain`` in ``chain`` (row codes most specific first, then
+        NO_ROW).
         """
         ambiguous = np.flatnonzero(index == AMBIGUOUS)
-        size = len(index)
-        self.chain_start = np.zeros(size, dtype=np.int32)
-        self.sub_start = np.full(size, -1, dtype=np.int32)
-        self.win_shift = np.zeros((len(OUTSIDE_RUNS), size), dtype=np.uint32)
-        self.win_mask = np.zeros((len(OUTSIDE_RUNS), size), dtype=np.uint32)
-        self.win_place = np.zeros((len(OUTSIDE_RUNS), size), dtype=np.uint32)
         key_masks = keys_of(self.masks).astype(np.int64)
         key_values = keys_of(self.values).astype(np.int64)
         plans = []
@@ -117,36 +113,56 @@ class VectorTable:
                 windows.append((bits[0], bits[-1] - bits[0] + 1) if bits else (lo, 0))
             plans.append((sum(w for _, w in windows), key, codes, windows))
         plans.sort(key=lambda plan: plan[0])
+        # A slot is what resolve() needs for a key: its sub-table's start and
+        # windows, or its chain. Keys with the same candidates and windows
+        # share a slot and a sub-table (the key bits are agreed by every
+        # candidate; only the windows decide).
+        slots: dict[tuple, int] = {}
+        slot_rows: list[tuple[int, list, int]] = []  # (sub start or -1, windows, chain start)
+        slot_of = np.zeros(len(index), dtype=np.int32)
         flat: list[int] = []
         subs: list[np.ndarray] = []
-        # Keys with the same candidates share one sub-table: the key bits are
-        # already agreed by every candidate, only the windows decide.
-        shared: dict[tuple, int] = {}
         filled = depth = 0
         for width, key, codes, windows in plans:
             same = (tuple(codes.tolist()), tuple(windows))
-            start = shared.get(same)
-            if start is None and filled + (1 << width) <= SUB_ENTRIES:
-                start = shared[same] = filled
+            slot = slots.get(same)
+            if slot is None and filled + (1 << width) <= SUB_ENTRIES:
+                slot = slots[same] = len(slot_rows)
+                slot_rows.append((filled, windows, 0))
                 subs.append(self._sub_table(key, windows, codes))
                 filled += 1 << width
-            if start is not None:
-                place = 0
-                for run, (low, span) in enumerate(windows):
-                    self.win_shift[run, key] = low
-                    self.win_mask[run, key] = (1 << span) - 1
-                    self.win_place[run, key] = place
-                    place += span
-                self.sub_start[key] = start
-                continue
-            self.chain_start[key] = len(flat)
-            flat.extend(codes.tolist())
-            flat.append(NO_ROW)
-            depth = max(depth, len(codes))
+            if slot is None:
+                slot = len(slot_rows)
+                slot_rows.append((-1, [(0, 0)] * len(OUTSIDE_RUNS), len(flat)))
+                flat.extend(codes.tolist())
+                flat.append(NO_ROW)
+                depth = max(depth, len(codes))
+            slot_of[key] = slot
+        self.slot_of = slot_of.astype(np.int16 if len(slot_rows) < 1 << 15 else np.int32)
+        count = max(len(slot_rows), 1)
+        self.slot_start = np.zeros(count, dtype=np.int32)
+        self.slot_chain = np.zeros(count, dtype=np.int32)
+        self.win_shift = np.zeros((len(OUTSIDE_RUNS), count), dtype=np.uint32)
+        self.win_mask = np.zeros((len(OUTSIDE_RUNS), count), dtype=np.uint32)
+        self.win_place = np.zeros((len(OUTSIDE_RUNS), count), dtype=np.uint32)
+        for slot, (sub_start, windows, chain_start) in enumerate(slot_rows):
+            self.slot_start[slot], self.slot_chain[slot] = sub_start, chain_start
+            place = 0
+            for run, (low, span) in enumerate(windows):
+                self.win_shift[run, slot] = low
+                self.win_mask[run, slot] = (1 << span) - 1
+                self.win_place[run, slot] = place
+                place += span
         self.sub_rows = np.concatenate(subs) if subs else np.zeros(1, dtype=np.int16)
+        self.sub_kinds = self.row_kind[self.sub_rows.astype(np.int32) + 1]
         self.chain = np.array(flat or [NO_ROW], dtype=np.int16)
         self.chain_depth = depth
         self.ambiguous_keys = len(ambiguous)
+
+    @property
+    def sub_start(self) -> np.ndarray:
+        """Per key: start of its sub-table in sub_rows, -1 for a chain (for tests)."""
+        return self.slot_start[self.slot_of]
 
     def _sub_table(self, key: int, windows, codes: np.ndarray) -> np.ndarray:
         """Winning row for each value of one ambiguous key's windows."""
@@ -163,24 +179,26 @@ class VectorTable:
             winner[(words & self.masks[code]) == self.values[code]] = code
         return winner
 
-    def resolve(self, words: np.ndarray, keys: np.ndarray) -> np.ndarray:
-        """Row codes for words whose keys are ambiguous."""
-        start = self.sub_start[keys]
-        offset = np.zeros(len(words), dtype=np.int32)
+    def resolve(self, words: np.ndarray, keys: np.ndarray, kinds: bool = False) -> np.ndarray:
+        """Row codes (or, with ``kinds``, kind codes) for words whose keys are ambiguous."""
+        slot = self.slot_of[keys]
+        start = self.slot_start[slot]
+        offset = start.copy()
         for run in range(len(OUTSIDE_RUNS)):
-            window = (words >> self.win_shift[run][keys]) & self.win_mask[run][keys]
-            offset |= (window << self.win_place[run][keys]).astype(np.int32)
-        result = self.sub_rows[start + offset]
+            window = (words >> self.win_shift[run][slot]) & self.win_mask[run][slot]
+            offset += (window << self.win_place[run][slot]).astype(np.int32)
+        result = (self.sub_kinds if kinds else self.sub_rows)[offset]
         chained = np.flatnonzero(start < 0)
         if len(chained):
-            result[chained] = self._walk_chains(words[chained], keys[chained])
+            rows = self._walk_chains(words[chained], slot[chained])
+            result[chained] = self.row_kind[rows.astype(np.int32) + 1] if kinds else rows
         return result
 
-    def _walk_chains(self, words: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    def _walk_chains(self, words: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """Row codes by trying each key's candidates in order (vectorized)."""
         result = np.full(len(words), NO_ROW, dtype=np.int16)
         pending = np.arange(len(words))
-        position = self.chain_start[keys]
+        position = self.slot_chain[slots]
         for _ in range(self.chain_depth):
             if len(pending) == 0:
                 break
@@ -263,7 +281,7 @@ def _gather(words: np.ndarray, index: np.ndarray, out: np.ndarray, start: int, s
     size = min(CHUNK, stop - start)
     high = np.empty(size, dtype=np.uint32)
     low = np.empty(size, dtype=np.uint32)
-    ambiguous = []
+    where, picked, picked_keys = [], [], []
     for s in range(start, stop, CHUNK):
         e = min(s + CHUNK, stop)
         n = e - s
@@ -275,14 +293,15 @@ def _gather(words: np.ndarray, index: np.ndarray, out: np.ndarray, start: int, s
         np.bitwise_or(h, lo, out=h)
         target = out[s:e]
         np.take(index, h, out=target, mode="clip")
-        # Found while the chunk is in cache; fixed later, all at once.
+        # Found, with their words and keys, while the chunk is in cache;
+        # fixed later, all at once.
         found = np.flatnonzero(target == AMBIGUOUS)
         if len(found):
-            ambiguous.append(found + s)
-    if ambiguous:
-        where = np.concatenate(ambiguous)
-        picked = words[where]
-        out[where] = fix(picked, keys_of(picked))
+            where.append(found + s)
+            picked.append(chunk[found])
+            picked_keys.append(h[found])
+    if where:
+        out[np.concatenate(where)] = fix(np.concatenate(picked), np.concatenate(picked_keys))
 
 
 def _output(out, length: int, dtype) -> np.ndarray:
@@ -316,7 +335,7 @@ def classify_array(words, table: Table | None = None, threads: int | None = None
     out = _output(out, len(words), np.int8)
 
     def fix(chunk, keys):
-        return vt.row_kind[vt.resolve(chunk, keys).astype(np.int32) + 1]
+        return vt.resolve(chunk, keys, kinds=True)
 
     _run_chunks(len(words), lambda s, e: _gather(words, vt.kind_index, out, s, e, fix), threads)
     return out
