@@ -7,7 +7,7 @@ import json
 import click
 
 from ..errors import InputError
-from ..policies import POLICIES
+from ..policies import DEFAULT_POLICY, POLICIES
 
 
 def _form_line(f, words: int | None = None) -> str:
@@ -46,8 +46,8 @@ def _print_text(result) -> None:
 @click.argument("predicate", nargs=-1)
 @click.option("--preset", help="A predicate from a64fault/policies.py: kernel-v5, class_atomic, "
               "has_wr_perm, cas, casp.")
-@click.option("--against", type=click.Choice(POLICIES), default=None,
-              help="Reference policy: report false positives/negatives by form.")
+@click.option("--against", type=click.Choice(POLICIES), default=DEFAULT_POLICY, show_default=True,
+              help="Reference policy: false positives/negatives are reported by form against it.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of the table.")
 def command(predicate, preset, against, as_json):
     """Count exactly, per table form, the encodings a decode predicate accepts.
