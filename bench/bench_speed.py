@@ -77,14 +77,17 @@ def capstone_lite():
     return cs
 
 
-def bench_classify(words: np.ndarray, label: str, runs: int, capstone_words: int) -> None:
+def bench_classify(words: np.ndarray, label: str, runs: int, capstone_words: int,
+                   threads: int | None = None) -> None:
     from a64fault.vector import classify_array
 
     cs = capstone_lite()
     sample = words[:capstone_words].astype("<u4").tobytes()
+    if threads:
+        label += f", {threads} thread{'s' if threads > 1 else ''}"
 
     def ours():
-        classify_array(words)
+        classify_array(words, threads=threads)
 
     def theirs():
         for _ in cs.disasm_lite(sample, 0):
@@ -217,6 +220,8 @@ def main() -> None:
     print(f"machine: {machine}; median of {runs} runs")
     words = np.random.default_rng(SEED).integers(0, 1 << 32, n_random, dtype=np.uint32)
     bench_classify(words, f"{n_random // 1_000_000} M random words", runs, capstone_words)
+    bench_classify(words, f"{n_random // 1_000_000} M random words", runs, capstone_words,
+                   threads=1)
     del words
 
     path = fetch_libllvm()
