@@ -266,6 +266,8 @@ def _fill_counts(result: ScanResult, row_counts: np.ndarray, vt) -> None:
         n = int(row_counts[code + SHIFT])
         if n:
             kind_counts[row.kind.value] += n
+            if row.kind is Kind.OTHER:  # UNALLOCATED carve-outs: no feature to speak of
+                continue
             name = row.feature or BASE_FEATURE
             features[name] = features.get(name, 0) + n
     result.counts = kind_counts
