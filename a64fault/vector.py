@@ -36,6 +36,8 @@ from .patterns.table import (AMBIGUOUS, KEY_BITS, KEY_RANGES, KEY_WORD_MASK, NO_
 CHUNK = 1 << 17
 #: Below this many words a single thread is faster than starting others.
 THREAD_THRESHOLD = 1 << 20
+#: Most words one thread takes at a time.
+PIECE = 1 << 23
 OTHER_CODE = KIND_CODES[Kind.OTHER]
 #: Budget of sub-table entries for the ambiguous keys (int16 each).
 SUB_ENTRIES = 1 << 21
@@ -256,12 +258,17 @@ def _as_words(words) -> np.ndarray:
 
 
 def _run_chunks(n: int, work, threads: int | None) -> None:
-    """Call ``work(start, stop)`` over CHUNK-sized pieces, on several threads."""
+    """Call ``work(start, stop)`` over pieces of the n words, on several threads.
+
+    Pieces are several per thread (at most PIECE words), handed out as
+    threads free up, so a core that is busy with another process slows the
+    whole call less than a fixed split would.
+    """
     threads = threads or os.cpu_count() or 1
     if n < THREAD_THRESHOLD or threads == 1:
         work(0, n)
         return
-    step = -(-n // threads)
+    step = min(PIECE, -(-n // (4 * threads)))
     step = -(-step // CHUNK) * CHUNK
     with ThreadPoolExecutor(threads) as pool:
         for future in [pool.submit(work, s, min(s + step, n)) for s in range(0, n, step)]:
