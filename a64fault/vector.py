@@ -15,8 +15,8 @@ Codes:
 * feature codes: position in ``VectorTable.features`` (int16), where code 0
   is ``None`` (Armv8.0 base, or no row).
 
-Work is done in cache-sized chunks (the intermediates stay in L2) and split
-over threads: numpy releases the GIL inside its ufuncs and ``take``.
+Work is done in cache-sized chunks and split over threads: numpy releases
+the GIL inside its ufuncs and ``take``.
 """
 
 from __future__ import annotations
@@ -29,10 +29,9 @@ import numpy as np
 
 from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
 from .patterns import default_table
-from .patterns.table import (AMBIGUOUS, KEY_BITS, KEY_RANGES, KEY_WORD_MASK, NO_ROW, Table,
-                             keys_of)
+from .patterns.table import AMBIGUOUS, KEY_BITS, KEY_RANGES, NO_ROW, Table, keys_of
 
-#: Words per chunk: a chunk's uint32 key and intp temporaries fit in L2.
+#: Words per chunk: its key temporaries stay in cache (128 K measured fastest here).
 CHUNK = 1 << 17
 #: Below this many words a single thread is faster than starting others.
 THREAD_THRESHOLD = 1 << 20
@@ -44,7 +43,7 @@ SUB_ENTRIES = 1 << 21
 
 
 def _fast_key_shifts() -> tuple[int, int, int]:
-    """(high shift, high position, low shift) for the two key ranges.
+    """(high shift, low width, low shift) for the two key ranges.
 
     The key is ``(w >> hi_lo) << low_width | (w >> lo_lo) & low_ones``: the
     high range ends at bit 31, so shifting right drops everything below it.
