@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import vector
+from .decoder.elf import ElfImage
 from .errors import InputError
 from .kinds import KINDS_BY_CODE, Kind
 from .patterns import default_table
@@ -71,100 +72,6 @@ def data_ranges(mapping_symbols, ranges) -> list[tuple[int, int]]:
     return out
 
 
-def open_image(path):
-    """ElfImage of path, reading its symbol tables with numpy (see _NumpySymbols)."""
-    from .decoder import elf
-
-    base = elf.ElfImage
-    if not hasattr(base, "_read_symbols") or not hasattr(elf, "_Symbol"):
-        return base(path)
-    return _numpy_symbols_class(base)(path)
-
-
-def _numpy_symbols_class(base):
-    """A subclass of ElfImage whose _read_symbols parses Elf64_Sym with numpy.
-
-    ElfImage reads every symbol through pyelftools' per-symbol parser, about
-    2 s for the 45 000 dynamic symbols of libLLVM: 20 times the vector pass.
-    This is the same rule as ElfImage._read_symbols (tests compare the two on
-    every fixture), done on whole arrays; it belongs in decoder/elf.py.
-    """
-    global _NUMPY_SYMBOLS
-    if _NUMPY_SYMBOLS is not None:
-        return _NUMPY_SYMBOLS
-    from .decoder import elf as elf_module
-
-    class NumpySymbols(base):
-        def _read_symbols(self, elf, sections):
-            if self.elfclass != 64:
-                return super()._read_symbols(elf, sections)
-            return _read_symbols_numpy(self, elf, sections, elf_module)
-
-    _NUMPY_SYMBOLS = NumpySymbols
-    return NumpySymbols
-
-
-_NUMPY_SYMBOLS = None
-#: STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_TLS, STT_GNU_IFUNC: types that name code or data.
-_NAMED_TYPE_CODES = (0, 1, 2, 6, 10)
-_SHN_LORESERVE = 0xFF00
-
-
-def _read_symbols_numpy(image, elf, sections, elf_module):
-    order = "<" if image.little_endian else ">"
-    sym_dtype = np.dtype([("name", order + "u4"), ("info", "u1"), ("other", "u1"),
-                          ("shndx", order + "u2"), ("value", order + "u8"),
-                          ("size", order + "u8")])
-    exec_sections = np.array(
-        [index for index, section in enumerate(sections)
-         if elf_module._has_bytes(section)
-         and section["sh_flags"] & elf_module.SH_FLAGS.SHF_EXECINSTR], dtype=np.int64)
-    bases = np.zeros(max(len(sections), 1), dtype=np.uint64)
-    if image.elf_type == "ET_REL":
-        for index, base in image._section_base.items():
-            bases[index] = base
-    symbols, mapping = [], set()
-    for table_name in (".symtab", ".dynsym"):
-        # Not elf.get_section_by_name: it rebuilds every section object, and
-        # pyelftools parses whole hash tables while doing so.
-        table = next((t for t in sections if t.name == table_name), None)
-        if table is None or table["sh_type"] not in ("SHT_SYMTAB", "SHT_DYNSYM"):
-            continue
-        strtab = sections[table["sh_link"]]
-        strings = bytes(image._data[strtab["sh_offset"]:strtab["sh_offset"] + strtab["sh_size"]])
-        count = table["sh_size"] // sym_dtype.itemsize
-        entries = np.frombuffer(image._data, dtype=sym_dtype, count=count,
-                                offset=table["sh_offset"])
-        shndx = entries["shndx"].astype(np.int64)
-        keep = (shndx != 0) & (shndx < _SHN_LORESERVE)
-        vaddr = entries["value"].copy()
-        if image.elf_type == "ET_REL":
-            vaddr[keep] += bases[np.minimum(shndx[keep], len(bases) - 1)]
-        # Mapping symbols ("$x", "$d", "$x.foo"...) by their first three name bytes.
-        raw = np.frombuffer(strings + b"\0\0\0", dtype=np.uint8)
-        offsets = entries["name"].astype(np.int64)
-        offsets = np.where(offsets < len(strings), offsets, len(strings))
-        third = raw[offsets + 2]
-        is_mapping = (raw[offsets] == ord("$")) & np.isin(raw[offsets + 1], (ord("x"), ord("d"))) \
-            & ((third == 0) | (third == ord(".")))
-        if table_name == ".symtab":
-            here = keep & is_mapping & np.isin(shndx, exec_sections)
-            for addr, letter in zip(vaddr[here].tolist(), raw[offsets[here] + 1].tolist()):
-                mapping.add((addr, "$" + chr(letter)))
-        named = keep & ~is_mapping & (offsets < len(strings)) & (raw[offsets] != 0) \
-            & np.isin(entries["info"] & 0xF, _NAMED_TYPE_CODES)
-        make = elf_module._Symbol
-        found = [make(strings[start:strings.find(b"\0", start)].decode("utf-8", "replace"),
-                      addr, size, info >> 4 != 0)
-                 for start, addr, size, info in zip(offsets[named].tolist(), vaddr[named].tolist(),
-                                                    entries["size"][named].tolist(),
-                                                    entries["info"][named].tolist())]
-        if found:
-            symbols = found
-            break
-    return symbols, sorted(mapping)
-
-
 def _selector(policy: str | None, kinds) -> tuple[np.ndarray | None, object, str]:
     """(accept per shifted row code, word predicate or None, label) of the listing."""
     table = default_table()
@@ -203,7 +110,7 @@ def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, decode_text
     vt = vector.vector_table(table)
     result = ScanResult(str(path), selection=label)
     row_counts = np.zeros(len(table.rows) + SHIFT, dtype=np.int64)
-    with open_image(path) as image, open(path, "rb") as handle:
+    with ElfImage(path) as image, open(path, "rb") as handle:
         ranges = image.executable_ranges()
         result.ranges = ranges
         data = data_ranges(image.mapping_symbols(), ranges)

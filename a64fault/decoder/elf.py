@@ -39,8 +39,14 @@ WORD_BYTES = 4
 #: How many symbols below an address symbolize() looks at (nested/overlapping symbols).
 _SYMBOLIZE_WINDOW = 64
 
-#: Symbol types that name code or data a fault address can be inside.
-_NAMED_TYPES = {"STT_FUNC", "STT_OBJECT", "STT_NOTYPE", "STT_GNU_IFUNC", "STT_TLS"}
+#: Symbol types that name code or data a fault address can be inside (ELF st_info
+#: low nibble): STT_NOTYPE 0, STT_OBJECT 1, STT_FUNC 2, STT_TLS 6, STT_GNU_IFUNC 10.
+_NAMED_TYPE_CODES = (0, 1, 2, 6, 10)
+_ST_BIND_SHIFT = 4  # st_info = bind << 4 | type
+_ST_TYPE_MASK = (1 << _ST_BIND_SHIFT) - 1
+_STB_LOCAL = 0
+_SHN_UNDEF = 0
+_SHN_LORESERVE = 0xFF00  # ABS, COMMON and the other reserved indexes lie above
 
 #: "name", "name+0x10", "name-16", "name + 0x10".
 _SYMBOL_EXPR = re.compile(r"^\s*(?P<name>[^+\s]+?)\s*(?:(?P<sign>[+-])\s*(?P<offset>\w+))?\s*$")
@@ -190,31 +196,58 @@ class ElfImage:
         return sorted(ranges, key=lambda r: r[1])
 
     def _read_symbols(self, elf, sections):
-        exec_sections = {index for index, section in enumerate(sections)
-                         if _has_bytes(section) and section["sh_flags"] & SH_FLAGS.SHF_EXECINSTR}
+        """(symbols of .symtab, else .dynsym; sorted mapping symbols of .symtab).
+
+        Elf64_Sym entries are read as one numpy array per table: pyelftools'
+        per-symbol parser takes seconds on a large shared library's dynsym.
+        """
+        import numpy as np
+
+        order = "<" if self.little_endian else ">"
+        sym_dtype = np.dtype([("name", order + "u4"), ("info", "u1"), ("other", "u1"),
+                              ("shndx", order + "u2"), ("value", order + "u8"),
+                              ("size", order + "u8")])
+        exec_sections = [index for index, section in enumerate(sections)
+                         if _has_bytes(section) and section["sh_flags"] & SH_FLAGS.SHF_EXECINSTR]
+        bases = np.zeros(max(len(sections), 1), dtype=np.uint64)
+        if self.elf_type == "ET_REL":
+            for index, base in self._section_base.items():
+                bases[index] = base
         symbols: list[_Symbol] = []
         mapping: set[tuple[int, str]] = set()
         for table_name in (".symtab", ".dynsym"):
-            table = elf.get_section_by_name(table_name)
-            if table is None or not hasattr(table, "iter_symbols"):
+            # Not elf.get_section_by_name: it rebuilds every section object.
+            table = next((t for t in sections if t.name == table_name), None)
+            if table is None or table["sh_type"] not in ("SHT_SYMTAB", "SHT_DYNSYM"):
                 continue
-            found = []
-            for symbol in table.iter_symbols():
-                shndx = symbol["st_shndx"]
-                if not isinstance(shndx, int):  # SHN_UNDEF, SHN_ABS, SHN_COMMON
-                    continue
-                name = symbol.name
-                vaddr = symbol["st_value"] + (self._section_base.get(shndx, 0)
-                                              if self.elf_type == "ET_REL" else 0)
-                kind = _mapping_kind(name)
-                if kind is not None:
-                    if table_name == ".symtab" and shndx in exec_sections:
-                        mapping.add((vaddr, kind))
-                    continue
-                if not name or symbol["st_info"]["type"] not in _NAMED_TYPES:
-                    continue
-                found.append(_Symbol(name, vaddr, symbol["st_size"],
-                                     symbol["st_info"]["bind"] != "STB_LOCAL"))
+            strtab = sections[table["sh_link"]]
+            self._check_in_file(f"section {table_name}", table["sh_offset"], table["sh_size"])
+            self._check_in_file("its string table", strtab["sh_offset"], strtab["sh_size"])
+            strings = bytes(self._data[strtab["sh_offset"]:strtab["sh_offset"] + strtab["sh_size"]])
+            entries = np.frombuffer(self._data, dtype=sym_dtype, offset=table["sh_offset"],
+                                    count=table["sh_size"] // sym_dtype.itemsize)
+            shndx = entries["shndx"].astype(np.int64)
+            keep = (shndx != _SHN_UNDEF) & (shndx < _SHN_LORESERVE)  # not UNDEF/ABS/COMMON
+            vaddr = entries["value"].copy()
+            if self.elf_type == "ET_REL":
+                vaddr[keep] += bases[np.minimum(shndx[keep], len(bases) - 1)]
+            # Mapping symbols ("$x", "$d", "$x.foo"...) by their first three name bytes.
+            raw = np.frombuffer(strings + b"\0\0\0", dtype=np.uint8)
+            offsets = np.minimum(entries["name"].astype(np.int64), len(strings))
+            third = raw[offsets + 2]
+            is_mapping = ((raw[offsets] == ord("$")) & np.isin(raw[offsets + 1], (ord("x"), ord("d")))
+                          & ((third == 0) | (third == ord("."))))
+            if table_name == ".symtab":
+                here = keep & is_mapping & np.isin(shndx, exec_sections)
+                for addr, letter in zip(vaddr[here].tolist(), raw[offsets[here] + 1].tolist()):
+                    mapping.add((addr, "$" + chr(letter)))
+            named = (keep & ~is_mapping & (raw[offsets] != 0)
+                     & np.isin(entries["info"] & _ST_TYPE_MASK, _NAMED_TYPE_CODES))
+            found = [_Symbol(strings[start:strings.find(b"\0", start)].decode("utf-8", "replace"),
+                             addr, size, info >> _ST_BIND_SHIFT != _STB_LOCAL)
+                     for start, addr, size, info in zip(
+                         offsets[named].tolist(), vaddr[named].tolist(),
+                         entries["size"][named].tolist(), entries["info"][named].tolist())]
             if found:
                 symbols = found
                 break
@@ -329,13 +362,6 @@ class ElfImage:
 def _has_bytes(section) -> bool:
     return (bool(section["sh_flags"] & SH_FLAGS.SHF_ALLOC) and section["sh_type"] != "SHT_NOBITS"
             and section["sh_size"] > 0)
-
-
-def _mapping_kind(name: str) -> str | None:
-    for kind in ("$x", "$d"):
-        if name == kind or name.startswith(kind + "."):
-            return kind
-    return None
 
 
 def _machine_name(machine) -> str:
