@@ -1,4 +1,4 @@
-"""The ordinary load/store rows of the table (tablework/loadstore.patterns).
+"""The ordinary load/store rows of the table (the "Ordinary loads and stores" section of a64.patterns).
 
 Every word below was produced by LLVM's assembler (ziglang 0.17.1, ``.arch
 armv9.6-a+lsui+rcpc3``) from the asm line next to it; keystone 0.9.2 gives the
