@@ -1,11 +1,12 @@
 """Vectorized classification of many instruction words at once.
 
-Compiled from the same Table as the scalar ``classify()``: the 17-bit lookup
-index gives the answer for most keys with one gather; words whose key is
-AMBIGUOUS (bits outside the key decide; about 2 % of random words) are
-resolved afterwards, over that minority only, by a second gather from a small
-per-key sub-table indexed by the bit windows the key's candidate rows fix
-outside the key (see VectorTable._build_chains).
+Compiled from the same Table as the scalar ``classify()`` (patterns.table.
+build_index over the same rows): a 22-bit index over bits 31:10 gives the
+answer for most words with one shift and one gather; words whose entry is
+AMBIGUOUS (bits 9:0 decide; about 1 % of random words) are resolved
+afterwards, over that minority only, with their scalar 17-bit key, by a
+second gather from a small per-key sub-table indexed by the bit windows the
+key's candidate rows fix outside the key (see VectorTable._build_chains).
 
 Codes:
 
@@ -29,7 +30,7 @@ import numpy as np
 
 from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
 from .patterns import default_table
-from .patterns.table import AMBIGUOUS, KEY_BITS, KEY_RANGES, NO_ROW, Table, keys_of
+from .patterns.table import AMBIGUOUS, KEY_BITS, KEY_RANGES, NO_ROW, Table, build_index, keys_of
 
 #: Words per chunk: its key temporaries stay in cache (128 K measured fastest here).
 CHUNK = 1 << 17
@@ -42,16 +43,12 @@ OTHER_CODE = KIND_CODES[Kind.OTHER]
 SUB_ENTRIES = 1 << 21
 
 
-def _fast_key_shifts() -> tuple[int, int, int]:
-    """(high shift, low width, low shift) for the two key ranges.
-
-    The key is ``(w >> hi_lo) << low_width | (w >> lo_lo) & low_ones``: the
-    high range ends at bit 31, so shifting right drops everything below it.
-    """
-    (hi_hi, hi_lo), (lo_hi, lo_lo) = KEY_RANGES
-    if hi_hi != 31 or len(KEY_RANGES) != 2:
-        raise AssertionError("vector key layout expects two ranges, the first ending at bit 31")
-    return hi_lo, lo_hi - lo_lo + 1, lo_lo
+#: The first-level key of the vector path: bits 31:10, i.e. ``w >> 10`` (one
+#: shift, then one gather from a 4 M-entry index). It holds the scalar key's
+#: bits and Rs/Rm (20:16) too, so fewer words stay ambiguous (~1 % of random
+#: words); those go to the second level with their scalar (17-bit) key.
+WIDE_RANGES = ((31, 10),)
+WIDE_SHIFT = WIDE_RANGES[0][1]
 
 
 class VectorTable:
@@ -76,12 +73,15 @@ class VectorTable:
         self.masks = np.array([r.mask for r in rows], dtype=np.uint32)
         self.values = np.array([r.value for r in rows], dtype=np.uint32)
 
-        index = table.index
-        self.row_index = index
-        kind_index = self.row_kind[index.astype(np.int32) + 1]
-        kind_index[index == AMBIGUOUS] = AMBIGUOUS
-        self.kind_index = kind_index.astype(np.int8)
-        self._build_chains(index)
+        self.row_index = build_index(rows, WIDE_RANGES)
+        self.kind_index = self._kinds_of_index(self.row_index)
+        self._build_chains(table.index)
+
+    def _kinds_of_index(self, index: np.ndarray) -> np.ndarray:
+        """Kind codes per index entry, AMBIGUOUS kept (int8)."""
+        kinds = self.row_kind[index.astype(np.int32) + 1]
+        kinds[index == AMBIGUOUS] = AMBIGUOUS
+        return kinds.astype(np.int8)
 
     def _build_chains(self, index: np.ndarray) -> None:
         """Second level for the ambiguous keys: sub-tables, or candidate chains.
@@ -276,38 +276,29 @@ def _run_chunks(n: int, work, threads: int | None) -> None:
 
 def _gather(words: np.ndarray, index: np.ndarray, out: np.ndarray, start: int, stop: int,
             fix) -> None:
-    """Key + gather from ``index`` for words[start:stop], then ``fix`` the ambiguous ones.
+    """Wide-key gather from ``index`` for words[start:stop], then ``fix`` the ambiguous ones.
 
     The gather runs chunk by chunk (temporaries stay in cache); the ambiguous
-    words of the whole range are fixed in one batch afterwards, so the
-    second level pays numpy's per-call cost once per range, not per chunk.
+    words of the whole range are fixed in one batch afterwards, with their
+    scalar keys, so the second level pays numpy's per-call cost once per
+    range, not per chunk.
     """
-    hi_shift, lo_width, lo_shift = _fast_key_shifts()
-    lo_ones = np.uint32((1 << lo_width) - 1)
-    size = min(CHUNK, stop - start)
-    high = np.empty(size, dtype=np.uint32)
-    low = np.empty(size, dtype=np.uint32)
-    where, picked, picked_keys = [], [], []
+    keys = np.empty(min(CHUNK, stop - start), dtype=np.uint32)
+    where, picked = [], []
     for s in range(start, stop, CHUNK):
         e = min(s + CHUNK, stop)
-        n = e - s
-        chunk, h, lo = words[s:e], high[:n], low[:n]
-        np.right_shift(chunk, hi_shift, out=h)
-        np.left_shift(h, lo_width, out=h)
-        np.right_shift(chunk, lo_shift, out=lo)
-        np.bitwise_and(lo, lo_ones, out=lo)
-        np.bitwise_or(h, lo, out=h)
+        chunk, key = words[s:e], keys[:e - s]
+        np.right_shift(chunk, WIDE_SHIFT, out=key)
         target = out[s:e]
-        np.take(index, h, out=target, mode="clip")
-        # Found, with their words and keys, while the chunk is in cache;
-        # fixed later, all at once.
+        np.take(index, key, out=target, mode="clip")
+        # Found while the chunk is in cache; fixed later, all at once.
         found = np.flatnonzero(target == AMBIGUOUS)
         if len(found):
             where.append(found + s)
             picked.append(chunk[found])
-            picked_keys.append(h[found])
     if where:
-        out[np.concatenate(where)] = fix(np.concatenate(picked), np.concatenate(picked_keys))
+        ambiguous = np.concatenate(picked)
+        out[np.concatenate(where)] = fix(ambiguous, keys_of(ambiguous))
 
 
 def _output(out, length: int, dtype) -> np.ndarray:

@@ -57,13 +57,13 @@ def test_second_level_sub_tables_and_chains(synthetic, monkeypatch, budget):
     """All ambiguous keys by chain (budget 0), a mix, or all by sub-table."""
     monkeypatch.setattr(vector, "SUB_ENTRIES", budget)
     vt = vector.VectorTable(synthetic)
-    chained = int((vt.sub_start[vt.row_index == AMBIGUOUS] < 0).sum())
+    chained = int((vt.sub_start[synthetic.index == AMBIGUOUS] < 0).sum())
     assert vt.ambiguous_keys > 0
     assert (chained == vt.ambiguous_keys) if budget == 0 else \
         (0 < chained < vt.ambiguous_keys) if budget == 1 << 6 else chained == 0
     words = np.random.default_rng(12).integers(0, 1 << 32, 500_000, dtype=np.uint32)
     keys = keys_of(words)
-    ambiguous = np.flatnonzero(vt.row_index[keys] == AMBIGUOUS)
+    ambiguous = np.flatnonzero(synthetic.index[keys] == AMBIGUOUS)
     got = vt.resolve(words[ambiguous], keys[ambiguous])
     assert np.array_equal(got, brute_force_rows(synthetic, words[ambiguous]))
 

@@ -39,17 +39,25 @@ def _range_mask(hi: int, lo: int) -> int:
     return ((1 << (hi - lo + 1)) - 1) << lo
 
 
-def _key_parts() -> tuple[tuple[int, int, int], ...]:
+def key_parts(ranges) -> tuple[tuple[int, int, int], ...]:
     """Per key range: (mask in the word, right shift, position in the key)."""
-    parts, position = [], KEY_BITS
-    for hi, lo in KEY_RANGES:
+    parts, position = [], sum(hi - lo + 1 for hi, lo in ranges)
+    for hi, lo in ranges:
         width = hi - lo + 1
         position -= width
         parts.append((_range_mask(hi, lo), lo, position))
     return tuple(parts)
 
 
-KEY_PARTS = _key_parts()
+def pack_key(word: int, parts) -> int:
+    """The bits of ``word`` selected by ``parts``, packed together."""
+    key = 0
+    for mask, shift, position in parts:
+        key |= ((word & mask) >> shift) << position
+    return key
+
+
+KEY_PARTS = key_parts(KEY_RANGES)
 KEY_WORD_MASK = 0
 for _mask, _, _ in KEY_PARTS:
     KEY_WORD_MASK |= _mask
@@ -57,10 +65,7 @@ for _mask, _, _ in KEY_PARTS:
 
 def key_of(word: int) -> int:
     """The lookup key of a word: its key bits packed together."""
-    key = 0
-    for mask, shift, position in KEY_PARTS:
-        key |= ((word & mask) >> shift) << position
-    return key
+    return pack_key(word, KEY_PARTS)
 
 
 def keys_of(words: np.ndarray) -> np.ndarray:
@@ -92,6 +97,41 @@ def check_overlaps(rows: list[Row]) -> None:
                     f"rows overlap without nesting: line {row.line} {row.form} "
                     f"and line {other.line} {other.form}"
                 )
+
+
+def build_index(rows, ranges) -> np.ndarray:
+    """Per key over ``ranges``: winning row code, NO_ROW or AMBIGUOUS (int16).
+
+    ``rows`` are ordered most specific first (a row's position is its code).
+    Every row writes its code to each key that agrees with its fixed key
+    bits, least specific first, so the most specific compatible row stays;
+    the key is decided when that row fixes no bit outside the key.
+    """
+    import numpy as np
+
+    parts = key_parts(ranges)
+    bits = sum(hi - lo + 1 for hi, lo in ranges)
+    outside = ((1 << 32) - 1) & ~sum(mask for mask, _, _ in parts)
+    best = np.full(1 << bits, NO_ROW, dtype=np.int32)
+    decided = np.zeros(1 << bits, dtype=bool)
+    for code in range(len(rows) - 1, -1, -1):
+        row = rows[code]
+        entries = _compatible_keys(pack_key(row.mask, parts), pack_key(row.value, parts), bits)
+        best[entries] = code
+        decided[entries] = row.mask & outside == 0
+    return np.where(decided | (best == NO_ROW), best, AMBIGUOUS).astype(np.int16)
+
+
+def _compatible_keys(key_mask: int, key_value: int, bits: int) -> np.ndarray:
+    """Every key that agrees with key_value on the bits of key_mask."""
+    import numpy as np
+
+    free = [b for b in range(bits) if not key_mask >> b & 1]
+    entries = np.full(1 << len(free), key_value, dtype=np.int64)
+    counter = np.arange(1 << len(free), dtype=np.int64)
+    for i, bit in enumerate(free):
+        entries |= ((counter >> i) & 1) << bit
+    return entries
 
 
 class Table:
@@ -135,31 +175,7 @@ class Table:
         return self.index_array.tolist()
 
     def _build_index(self) -> np.ndarray:
-        import numpy as np
-
-        size = 1 << KEY_BITS
-        best = np.full(size, NO_ROW, dtype=np.int32)
-        decided = np.zeros(size, dtype=bool)
-        # Least specific first, so a more specific compatible row overwrites.
-        for code in range(len(self.rows) - 1, -1, -1):
-            row = self.rows[code]
-            entries = self._compatible_keys(row)
-            best[entries] = code
-            decided[entries] = row.mask & ~KEY_WORD_MASK == 0
-        index = np.where(decided | (best == NO_ROW), best, AMBIGUOUS)
-        return index.astype(np.int16)
-
-    def _compatible_keys(self, row: Row) -> np.ndarray:
-        """Every key whose bits agree with the row's fixed key bits."""
-        import numpy as np
-
-        key_mask, key_value = key_of(row.mask), key_of(row.value)
-        free = [b for b in range(KEY_BITS) if not key_mask >> b & 1]
-        entries = np.full(1 << len(free), key_value, dtype=np.int64)
-        counter = np.arange(1 << len(free), dtype=np.int64)
-        for i, bit in enumerate(free):
-            entries |= ((counter >> i) & 1) << bit
-        return entries
+        return build_index(self.rows, KEY_RANGES)
 
     def candidates(self, key: int) -> tuple[Row, ...]:
         """Rows that can match a word with this key, most specific first."""
