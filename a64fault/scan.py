@@ -13,7 +13,6 @@ are data: not counted as instructions and never listed.
 
 from __future__ import annotations
 
-import mmap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,44 +109,33 @@ def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, decode_text
     vt = vector.vector_table(table)
     result = ScanResult(str(path), selection=label)
     row_counts = np.zeros(len(table.rows) + SHIFT, dtype=np.int64)
-    with ElfImage(path) as image, open(path, "rb") as handle:
+    with ElfImage(path) as image:
         ranges = image.executable_ranges()
         result.ranges = ranges
         data = data_ranges(image.mapping_symbols(), ranges)
-        size = Path(path).stat().st_size
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else None
-        try:
-            for name, vaddr, offset, length in ranges:
-                count = length // WORD_BYTES
-                if count == 0:
-                    continue
-                if offset + count * WORD_BYTES > size:
-                    raise InputError(f"{path}: truncated ELF: {name} runs past the end of the file")
-                words = np.frombuffer(mapped, dtype="<u4", count=count, offset=offset)
-                rows = vector.classify_rows(words, table)
-                for start, end in data:
-                    lo = max(0, (start - vaddr) // WORD_BYTES)
-                    hi = min(count, -(-(end - vaddr) // WORD_BYTES))
-                    if lo < hi:
-                        rows[lo:hi] = DATA
-                for s in range(0, count, STEP):
-                    chunk = rows[s:s + STEP].astype(np.intp) + SHIFT
-                    row_counts += np.bincount(chunk, minlength=len(row_counts))
-                    if accept is not None:
-                        picked = np.flatnonzero(accept[chunk])
-                    else:
-                        picked = np.flatnonzero(_cube_hits(words[s:s + STEP], cubes)
-                                                & (chunk != DATA + SHIFT))
-                    for i in (picked + s).tolist():
-                        result.listed.append(_listing(image, vaddr + WORD_BYTES * i,
-                                                      int(words[i]), int(rows[i]), decode_text))
-                del words
-        finally:
-            if mapped is not None:
-                try:
-                    mapped.close()
-                except BufferError:  # a view still alive after an error: the GC closes it
-                    pass
+        for name, vaddr, offset, length in ranges:
+            count = length // WORD_BYTES
+            if count == 0:
+                continue
+            words = image.code_words(offset, count)
+            rows = vector.classify_rows(words, table)
+            for start, end in data:
+                lo = max(0, (start - vaddr) // WORD_BYTES)
+                hi = min(count, -(-(end - vaddr) // WORD_BYTES))
+                if lo < hi:
+                    rows[lo:hi] = DATA
+            for s in range(0, count, STEP):
+                chunk = rows[s:s + STEP].astype(np.intp) + SHIFT
+                row_counts += np.bincount(chunk, minlength=len(row_counts))
+                if accept is not None:
+                    picked = np.flatnonzero(accept[chunk])
+                else:
+                    picked = np.flatnonzero(_cube_hits(words[s:s + STEP], cubes)
+                                            & (chunk != DATA + SHIFT))
+                for i in (picked + s).tolist():
+                    result.listed.append(_listing(image, vaddr + WORD_BYTES * i,
+                                                  int(words[i]), int(rows[i]), decode_text))
+            del words
     _fill_counts(result, row_counts, vt)
     return result
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -74,14 +74,15 @@ class VectorTable:
         self.values = np.array([r.value for r in rows], dtype=np.uint32)
 
         self.row_index = build_index(rows, WIDE_RANGES)
-        self.kind_index = self._kinds_of_index(self.row_index)
         self._build_chains(table.index)
 
-    def _kinds_of_index(self, index: np.ndarray) -> np.ndarray:
-        """Kind codes per index entry, AMBIGUOUS kept (int8)."""
-        kinds = self.row_kind[index.astype(np.int32) + 1]
+    @cached_property
+    def kind_index(self) -> np.ndarray:
+        """Kind codes per wide-index entry, AMBIGUOUS kept (int8)."""
+        index = self.row_index
+        kinds = self.row_kind[index + 1]
         kinds[index == AMBIGUOUS] = AMBIGUOUS
-        return kinds.astype(np.int8)
+        return kinds
 
     def _build_chains(self, index: np.ndarray) -> None:
         """Second level for the ambiguous keys: sub-tables, or candidate chains.

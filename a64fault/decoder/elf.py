@@ -26,11 +26,13 @@ import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from elftools.common.exceptions import ELFError, ELFParseError
 from elftools.construct import ConstructError
 from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.enums import ENUM_P_TYPE_BASE, ENUM_SH_TYPE_BASE
 
 from ..errors import InputError
 
@@ -65,8 +67,28 @@ class _Mapping:
     name: str
 
 
-@dataclass(frozen=True)
-class _Symbol:
+class _Header(dict):
+    """One section or program header: its fields under pyelftools' names (and a
+    section's ``name``)."""
+
+    name = ""
+
+
+#: Elf64_Shdr and Elf64_Phdr, fields in file order.
+_SHDR_FIELDS = ("sh_name", "sh_type", "sh_flags", "sh_addr", "sh_offset", "sh_size", "sh_link",
+                "sh_info", "sh_addralign", "sh_entsize")
+_SHDR = struct.Struct("<IIQQQQIIQQ")
+_PHDR_FIELDS = ("p_type", "p_flags", "p_offset", "p_vaddr", "p_paddr", "p_filesz", "p_memsz",
+                "p_align")
+_PHDR = struct.Struct("<IIQQQQQQ")
+_SHN_XINDEX = 0xFFFF  # e_shstrndx escape: the real index is in section 0's sh_link
+_SH_TYPE_NAMES = {v: k for k, v in ENUM_SH_TYPE_BASE.items() if isinstance(v, int)}
+_PT_NAMES = {v: k for k, v in ENUM_P_TYPE_BASE.items() if isinstance(v, int)}
+
+
+class _Symbol(NamedTuple):
+    """A named symbol (a tuple: tens of thousands are made per shared library)."""
+
     name: str
     vaddr: int
     size: int
@@ -115,12 +137,14 @@ class ElfImage:
         machine = elf["e_machine"]
         if machine != "EM_AARCH64":
             raise InputError(f"{self.path}: ELF for {_machine_name(machine)}, not AArch64")
+        if elf.elfclass != 64:
+            raise InputError(f"{self.path}: 32-bit ELF (AArch64 ILP32) is not supported")
         self.little_endian: bool = elf.little_endian
         self.elf_type: str = elf["e_type"]
         self.elfclass: int = elf.elfclass
         self._file_size = len(self._data)
-        sections = list(elf.iter_sections())
-        segments = list(elf.iter_segments())
+        sections = self._section_headers(elf)
+        segments = self._segment_headers(elf)
         self._section_base = self._section_bases(sections)
         self._mappings = self._build_mappings(sections, segments)
         self._exec_ranges = self._build_exec_ranges(sections, segments)
@@ -138,6 +162,56 @@ class ElfImage:
             raise InputError(
                 f"{self.path}: truncated ELF: {what} ends at byte {offset + size:#x}, "
                 f"the file has {self._file_size:#x} bytes")
+
+    def _header_table(self, what: str, offset: int, count: int, entry_size: int,
+                      layout: struct.Struct, fields: tuple[str, ...]) -> list[_Header]:
+        """Records of a header table (sections or segments), read directly.
+
+        pyelftools' iter_sections()/iter_segments() build an object per header
+        and parse hash tables and the dynamic segment whole while doing so (a
+        third of a second on a large shared library); only the headers are
+        needed here.
+        """
+        if offset == 0 or count == 0:
+            return []
+        if entry_size != layout.size:
+            raise InputError(f"{self.path}: corrupt ELF: {what} entry size {entry_size}")
+        self._check_in_file(what, offset, count * layout.size)
+        order = "<" if self.little_endian else ">"
+        record = struct.Struct(order + layout.format[1:])
+        return [_Header(zip(fields, record.unpack_from(self._data, offset + i * record.size)))
+                for i in range(count)]
+
+    def _section_headers(self, elf) -> list[_Header]:
+        """The section headers, sh_type as pyelftools names it, each with ``name``."""
+        count = elf["e_shnum"]
+        if count == 0 and elf["e_shoff"]:  # extended numbering: section 0's sh_size
+            count = self._header_table("the section header table", elf["e_shoff"], 1,
+                                       elf["e_shentsize"], _SHDR, _SHDR_FIELDS)[0]["sh_size"]
+        headers = self._header_table("the section header table", elf["e_shoff"], count,
+                                     elf["e_shentsize"], _SHDR, _SHDR_FIELDS)
+        names_index = elf["e_shstrndx"]
+        if names_index == _SHN_XINDEX and headers:
+            names_index = headers[0]["sh_link"]
+        table = b""
+        if 0 < names_index < len(headers):
+            names = headers[names_index]
+            self._check_in_file("the section name table", names["sh_offset"], names["sh_size"])
+            table = bytes(self._data[names["sh_offset"]:names["sh_offset"] + names["sh_size"]])
+        for header in headers:
+            header["sh_type"] = _SH_TYPE_NAMES.get(header["sh_type"], header["sh_type"])
+            start = header["sh_name"]
+            if start < len(table):
+                header.name = table[start:table.find(b"\0", start)].decode("utf-8", "replace")
+        return headers
+
+    def _segment_headers(self, elf) -> list[_Header]:
+        """The program headers, p_type as pyelftools names it."""
+        headers = self._header_table("the program header table", elf["e_phoff"],
+                                     elf["e_phnum"], elf["e_phentsize"], _PHDR, _PHDR_FIELDS)
+        for header in headers:
+            header["p_type"] = _PT_NAMES.get(header["p_type"], header["p_type"])
+        return headers
 
     def _section_bases(self, sections) -> dict[int, int]:
         """Section index -> the address its offset 0 has (sh_addr, or the .o layout)."""
@@ -342,10 +416,24 @@ class ElfImage:
         """size raw bytes of the file from file_offset (for scanning a range)."""
         return bytes(self._data[file_offset:file_offset + size])
 
+    def code_words(self, file_offset: int, count: int):
+        """A read-only numpy view of ``count`` instruction words at ``file_offset``
+        (little-endian, as A64 fetches them), over the file's mmap: no copy.
+
+        Valid until close(); raises InputError where the file is too short.
+        """
+        import numpy as np
+
+        self._check_in_file("code", file_offset, count * WORD_BYTES)
+        return np.frombuffer(self._data, dtype="<u4", count=count, offset=file_offset)
+
     def close(self) -> None:
         data = getattr(self, "_data", None)
         if data is not None:
-            data.close()
+            try:
+                data.close()
+            except BufferError:  # a code_words() view is still alive; the GC unmaps it
+                pass
             self._data = None
 
     def __enter__(self):

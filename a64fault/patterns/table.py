@@ -112,14 +112,15 @@ def build_index(rows, ranges) -> np.ndarray:
     parts = key_parts(ranges)
     bits = sum(hi - lo + 1 for hi, lo in ranges)
     outside = ((1 << 32) - 1) & ~sum(mask for mask, _, _ in parts)
-    best = np.full(1 << bits, NO_ROW, dtype=np.int32)
+    best = np.full(1 << bits, NO_ROW, dtype=np.int16)
     decided = np.zeros(1 << bits, dtype=bool)
     for code in range(len(rows) - 1, -1, -1):
         row = rows[code]
         entries = _compatible_keys(pack_key(row.mask, parts), pack_key(row.value, parts), bits)
         best[entries] = code
         decided[entries] = row.mask & outside == 0
-    return np.where(decided | (best == NO_ROW), best, AMBIGUOUS).astype(np.int16)
+    best[~decided & (best != NO_ROW)] = AMBIGUOUS
+    return best
 
 
 def _compatible_keys(key_mask: int, key_value: int, bits: int) -> np.ndarray:
