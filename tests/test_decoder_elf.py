@@ -236,3 +236,30 @@ def test_x86_64_elf_is_refused():
         pytest.skip("ls is not an ELF file here")
     with pytest.raises(InputError, match="not AArch64"):
         ElfImage(ls)
+
+
+def test_code_words_is_a_view_of_the_text(le):
+    name, vaddr, offset, size = le.executable_ranges()[0]
+    words = le.code_words(offset, size // 4)
+    assert [int(w) for w in words[:4]] == [le.word_at(vaddr + 4 * i) for i in range(4)]
+    with pytest.raises(InputError, match="truncated"):
+        le.code_words(offset, 1 << 30)
+
+
+def test_elf32_is_rejected(tmp_path):
+    """EI_CLASS (byte 4) = 1 marks a 32-bit ELF (AArch64 ILP32): not supported."""
+    data = bytearray((FIXTURES / "tiny-le").read_bytes())
+    data[4] = 1
+    (tmp_path / "ilp32").write_bytes(bytes(data))
+    with pytest.raises(InputError):
+        ElfImage(tmp_path / "ilp32")
+
+
+@pytest.mark.parametrize("field,offset", [("e_shoff", 0x28), ("e_phoff", 0x20)])
+def test_header_table_past_the_end_is_truncated(tmp_path, field, offset):
+    """An Elf64 header whose section/program header table lies past the end of the file."""
+    data = bytearray((FIXTURES / "tiny-le").read_bytes())
+    data[offset:offset + 8] = (len(data) + 64).to_bytes(8, "little")
+    (tmp_path / field).write_bytes(bytes(data))
+    with pytest.raises(InputError, match="truncated|corrupt"):
+        ElfImage(tmp_path / field)
