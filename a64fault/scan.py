@@ -46,13 +46,15 @@ class ScanResult:
     counts: dict = field(default_factory=dict)
     features: dict = field(default_factory=dict)
     listed: list = field(default_factory=list)
+    #: How many instructions the selection holds (``listed`` may stop at a limit).
+    selected: int = 0
     selection: str = ""
 
     def as_json(self) -> dict:
         return {"file": self.file, "instructions": self.instructions,
                 "data_words": self.data_words, "sections": [r[0] for r in self.ranges],
                 "selection": self.selection, "counts": self.counts,
-                "features": self.features, "listed": self.listed}
+                "features": self.features, "selected": self.selected, "listed": self.listed}
 
 
 def data_ranges(mapping_symbols, ranges) -> list[tuple[int, int]]:
@@ -102,8 +104,13 @@ def _cube_hits(words: np.ndarray, cubes) -> np.ndarray:
     return hit
 
 
-def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, decode_text=True) -> ScanResult:
-    """Classify the code of one ELF file (see the module docstring)."""
+def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, decode_text=True,
+              limit: int | None = None) -> ScanResult:
+    """Classify the code of one ELF file (see the module docstring).
+
+    ``limit``: list at most this many selected instructions (all are counted
+    in ``selected``); None lists them all.
+    """
     accept, cubes, label = _selector(policy, kinds)
     table = default_table()
     vt = vector.vector_table(table)
@@ -132,7 +139,9 @@ def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, decode_text
                 else:
                     picked = np.flatnonzero(_cube_hits(words[s:s + STEP], cubes)
                                             & (chunk != DATA + SHIFT))
-                for i in (picked + s).tolist():
+                result.selected += len(picked)
+                room = len(picked) if limit is None else max(0, limit - len(result.listed))
+                for i in (picked[:room] + s).tolist():
                     result.listed.append(_listing(image, vaddr + WORD_BYTES * i,
                                                   int(words[i]), int(rows[i]), decode_text))
             del words

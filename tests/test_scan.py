@@ -223,3 +223,12 @@ def test_progress_bar_only_on_a_terminal():
     assert done.returncode == 0
     assert b"scanning" in seen  # the bar went to the terminal on stderr
     assert len(done.stdout.splitlines()) == 2  # and nothing of it into the JSON
+
+
+def test_limit_caps_the_listing_not_the_count():
+    """tiny-le has two loads (a literal LDR and an LDR): --limit 1 lists one, counts two."""
+    full = json.loads(run("scan", "--json", "--kind", "load", str(ELF / "tiny-le")).stdout)
+    capped = json.loads(run("scan", "--json", "--kind", "load", "--limit", "1",
+                            str(ELF / "tiny-le")).stdout)
+    assert full["selected"] == capped["selected"] == len(full["listed"]) == 2
+    assert capped["listed"] == full["listed"][:1]

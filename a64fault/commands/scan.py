@@ -17,9 +17,9 @@ def _scan_one(args):
     """Worker: (path, policy, kinds) -> (path, result dict or None, error or None)."""
     from ..scan import scan_file
 
-    path, policy, kinds = args
+    path, policy, kinds, limit = args
     try:
-        return path, scan_file(path, policy, kinds).as_json(), None
+        return path, scan_file(path, policy, kinds, limit=limit).as_json(), None
     except InputError as error:
         return path, None, str(error)
     except OSError as error:
@@ -44,7 +44,9 @@ def _print_text(result: dict) -> None:
     echo(f"  kinds:    {counts}")
     features = "  ".join(f"{k} {n}" for k, n in result["features"].items())
     echo(f"  features: {features or '-'}")
-    echo(f"  {result['selection']}: {len(result['listed'])} instructions")
+    shown = len(result["listed"])
+    more = f" ({shown} listed)" if shown < result["selected"] else ""
+    echo(f"  {result['selection']}: {result['selected']} instructions{more}")
     for item in result["listed"]:
         echo(f"    {item['address']:>12}  {item['symbol'] or '?':<32} {item['word']}  "
              f"{item['text'] or '(unknown)':<32} {item['kind']:<17} {item['form']}")
@@ -56,10 +58,12 @@ def _print_text(result: dict) -> None:
               help="List the instructions this policy upgrades (default: atomic).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice([k.value for k in Kind]),
               help="List the instructions of this kind instead (repeatable).")
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help="List at most N selected instructions per file (all are counted).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Files scanned in parallel (processes).")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: one object per file.")
-def command(files, policy, kinds, jobs, as_json):
+def command(files, policy, kinds, limit, jobs, as_json):
     """Count instructions per kind and feature in ELF FILES; list the upgraded ones.
 
     A file that cannot be read gets one error line on stderr and the others
@@ -67,7 +71,7 @@ def command(files, policy, kinds, jobs, as_json):
     """
     if policy and kinds:
         raise InputError("give --policy or --kind, not both")
-    tasks = [(path, policy, list(kinds)) for path in files]
+    tasks = [(path, policy, list(kinds), limit) for path in files]
     failed = 0
     show_bar = sys.stderr.isatty() and len(tasks) > 1
     bar = click.progressbar(length=len(tasks), file=sys.stderr, label="scanning") if show_bar \
