@@ -1,5 +1,22 @@
 """Exceptions for bad input, turned by the CLI into one stderr line and exit status 2."""
 
+from contextlib import contextmanager
+
 
 class InputError(ValueError):
     """The user's input (text, file, address, ESR, option) cannot be used."""
+
+
+@contextmanager
+def reading(path, what: str = "file"):
+    """Turn the OSError of opening/reading ``path`` into a one-line InputError."""
+    try:
+        yield
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a {what}") from None
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as error:
+        raise InputError(f"{path}: {error.strerror or error}") from None

@@ -34,7 +34,7 @@ from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.enums import ENUM_P_TYPE_BASE, ENUM_SH_TYPE_BASE
 
-from ..errors import InputError
+from ..errors import InputError, reading
 
 WORD_BYTES = 4
 
@@ -106,18 +106,10 @@ class ElfImage:
 
     def __init__(self, path):
         self.path = Path(path)
-        try:
-            with open(self.path, "rb") as handle:
-                size = self.path.stat().st_size
-                if size == 0:
-                    raise InputError(f"{self.path}: not an ELF file (empty)")
-                self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except IsADirectoryError:
-            raise InputError(f"{self.path}: is a directory, not an ELF file") from None
-        except FileNotFoundError:
-            raise InputError(f"{self.path}: no such file") from None
-        except PermissionError:
-            raise InputError(f"{self.path}: permission denied") from None
+        with reading(self.path, "an ELF file"), open(self.path, "rb") as handle:
+            if self.path.stat().st_size == 0:
+                raise InputError(f"{self.path}: not an ELF file (empty)")
+            self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         if self._data[:4] != b"\x7fELF":
             self.close()
             raise InputError(f"{self.path}: not an ELF file")

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
-from ..errors import InputError
+from ..errors import InputError, reading
 
 WORD_BYTES = 4
 WORD_LIMIT = 1 << 32
@@ -124,14 +124,8 @@ def read_file_words(path, offset: int = 0, count: int | None = None,
     Each word's address is its file offset.
     """
     path = Path(path)
-    try:
+    with reading(path):
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory") from None
-    except PermissionError:
-        raise InputError(f"{path}: permission denied") from None
     if offset > len(data):
         raise InputError(f"offset {offset:#x} is past the end of {path} ({len(data)} bytes)")
     end = len(data) if count is None else offset + WORD_BYTES * count
