@@ -70,23 +70,16 @@ def handle_fault(region: Region, page: int, write: bool, ctx: FaultContext) -> b
                 region.set_huge(Pmd.HUGE_ZERO)
                 counters.huge_zero_maps += 1
                 return True
-            if ctx.thp_available:
-                region.set_huge(Pmd.THP)
-                counters.thp_allocated += 1
+            if _allocate_thp(region, ctx, counters):
                 return True
-            counters.thp_fallbacks += 1
         region.make_table(Pte.NONE)
     elif region.pmd is Pmd.HUGE_ZERO:
         if not write:
             return True  # spurious: the huge zero page is readable
         # Both paths replace a live PMD mapping: pmdp_huge_clear_flush().
         counters.tlbi_pmd += 1
-        if ctx.kernel.huge_zero_write_allocates_thp:
-            if ctx.thp_available:
-                region.set_huge(Pmd.THP)
-                counters.thp_allocated += 1
-                return True
-            counters.thp_fallbacks += 1
+        if ctx.kernel.huge_zero_write_allocates_thp and _allocate_thp(region, ctx, counters):
+            return True
         region.make_table(Pte.ZERO)
         counters.pmd_splits += 1
         counters.zero_page_maps += PTES_PER_PMD
@@ -109,4 +102,14 @@ def _pte_fault(region: Region, page: int, write: bool, counters: Counters) -> bo
         counters.base_pages += 1
         counters.cow += 1
         counters.tlbi_page += 1
+    return True
+
+
+def _allocate_thp(region, ctx, counters) -> bool:
+    """Map a freshly allocated THP at the PMD; False (a fallback) when none can be had."""
+    if not ctx.thp_available:
+        counters.thp_fallbacks += 1
+        return False
+    region.set_huge(Pmd.THP)
+    counters.thp_allocated += 1
     return True
