@@ -42,7 +42,7 @@ def _print_text(result) -> None:
         echo(_form_line(f, f.false_negative_words))
 
 
-@click.command(name="audit")
+@click.command(name="audit", short_help="Count exactly what a decode predicate matches, per form.")
 @click.argument("predicate", nargs=-1)
 @click.option("--preset", help="A predicate from a64fault/policies.py: kernel-v5, class_atomic, "
               "has_wr_perm, cas, casp.")

@@ -114,7 +114,7 @@ def _human_lines(records) -> list[str]:
             for row in rows]
 
 
-@click.command("classify")
+@click.command("classify", short_help="Classify instruction words; decide a fault with --esr.")
 @click.argument("words", nargs=-1)
 @click.option("--bytes", "raw_bytes", metavar="HEX",
               help='Bytes in memory order, e.g. "41 00 20 b8".')

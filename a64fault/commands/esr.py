@@ -10,7 +10,7 @@ from ..decoder.words import parse_int
 from ..esr import decode
 
 
-@click.command("esr")
+@click.command("esr", short_help="Decode ESR_ELx values into named fields.")
 @click.argument("values", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per value.")
 def command(values, as_json):

@@ -52,7 +52,7 @@ def _print_text(result: dict) -> None:
              f"{item['text'] or '(unknown)':<32} {item['kind']:<17} {item['form']}")
 
 
-@click.command(name="scan")
+@click.command(name="scan", short_help="Count kinds in ELF files; list what a policy upgrades.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--policy", type=click.Choice(POLICIES), default=None,
               help="List the instructions this policy upgrades (default: atomic).")

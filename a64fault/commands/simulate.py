@@ -86,7 +86,7 @@ def plot(rows: list[dict], path: str, pyplot) -> None:
     pyplot.close(figure)
 
 
-@click.command("simulate")
+@click.command("simulate", short_help="Model page faults per kernel x policy for a workload.")
 @click.option("--workload", "-w", required=True, metavar="NAME",
               help="pretouch-lse, pretouch-llsc, memset, populate-read, read-then-write, "
                    "madv-populate-write, or trace (with --trace FILE).")
