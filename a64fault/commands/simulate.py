@@ -81,6 +81,10 @@ def plot(rows: list[dict], path: str, pyplot) -> None:
         axis.set_title(f"{title}: {first['workload']}, {_size(first['size_bytes'])}, "
                        f"THP {first['thp']}")
         axis.legend(title="kernel")
+    # Fault counts span orders of magnitude (1 vs 512 per 2 MiB): log scale,
+    # unless a bar is zero (madv-populate-write takes no user faults).
+    if all(row["faults"] > 0 for row in rows):
+        axes[0].set_yscale("log")
     figure.tight_layout()
     figure.savefig(path)
     pyplot.close(figure)
