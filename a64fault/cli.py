@@ -8,11 +8,15 @@ usage error) ends with one line on stderr and exit status 2.
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
 import click
 
 from .errors import InputError
+
+#: click >= 8.2 raises this for a bare group invocation (its message is the help).
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None)
 
 #: command name -> module under a64fault.commands that defines `command`.
 COMMANDS = {
@@ -44,27 +48,37 @@ def cli():
     """Decode A64 instructions and classify memory faults."""
 
 
+#: Longest error line printed (a bad token can be kilobytes of piped binary).
+MAX_ERROR_CHARS = 300
+
+
 def fail(message: str) -> None:
-    """Print one error line and exit with status 2."""
-    click.echo(f"a64fault: error: {message}", err=True)
+    """Print one error line (folded, cut to MAX_ERROR_CHARS) and exit with status 2."""
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR_CHARS:
+        line = line[:MAX_ERROR_CHARS - 1] + "…"
+    click.echo(f"a64fault: error: {line}", err=True)
     sys.exit(2)
 
 
 def main(argv=None) -> None:
     """Entry point of the console script."""
+    if hasattr(signal, "SIGPIPE"):
+        # `a64fault scan ... | head`: end quietly, as Unix filters do, when the
+        # reader goes away (click would otherwise turn EPIPE into exit 1).
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         cli.main(args=argv, prog_name="a64fault", standalone_mode=False)
     except click.exceptions.Abort:
         fail("aborted")
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
-    except click.UsageError as error:
-        fail(error.format_message().splitlines()[0])
     except click.ClickException as error:
+        if _NO_ARGS_IS_HELP is not None and isinstance(error, _NO_ARGS_IS_HELP):
+            click.echo(error.ctx.get_help())  # bare `a64fault`: the help, not an error
+            sys.exit(0)
         fail(error.format_message().splitlines()[0])
     except InputError as error:
         fail(str(error))
-    except BrokenPipeError:
-        sys.exit(0)
     except OSError as error:
         fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))

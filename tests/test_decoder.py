@@ -187,3 +187,13 @@ def test_read_file_words_missing(tmp_path):
         read_file_words(tmp_path / "nope.bin")
     with pytest.raises(InputError, match="directory"):
         read_file_words(tmp_path)
+
+
+def test_file_words_from_a_device_need_a_count():
+    """A character device (/dev/zero) is read only as far as --count asks."""
+    from a64fault.decoder.words import read_file_words
+    from a64fault.errors import InputError
+
+    assert [w.word for w in read_file_words("/dev/zero", offset=8, count=2)] == [0, 0]
+    with pytest.raises(InputError, match="not a regular file"):
+        read_file_words("/dev/zero")

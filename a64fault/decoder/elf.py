@@ -106,7 +106,7 @@ class ElfImage:
 
     def __init__(self, path):
         self.path = Path(path)
-        with reading(self.path, "an ELF file"), open(self.path, "rb") as handle:
+        with reading(self.path, "ELF file"), open(self.path, "rb") as handle:
             if self.path.stat().st_size == 0:
                 raise InputError(f"{self.path}: not an ELF file (empty)")
             self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
@@ -194,7 +194,7 @@ class ElfImage:
             header["sh_type"] = _SH_TYPE_NAMES.get(header["sh_type"], header["sh_type"])
             start = header["sh_name"]
             if start < len(table):
-                header.name = table[start:table.find(b"\0", start)].decode("utf-8", "replace")
+                header.name = _c_string(table, start)
         return headers
 
     def _segment_headers(self, elf) -> list[_Header]:
@@ -309,7 +309,7 @@ class ElfImage:
                     mapping.add((addr, "$" + chr(letter)))
             named = (keep & ~is_mapping & (raw[offsets] != 0)
                      & np.isin(entries["info"] & _ST_TYPE_MASK, _NAMED_TYPE_CODES))
-            found = [_Symbol(strings[start:strings.find(b"\0", start)].decode("utf-8", "replace"),
+            found = [_Symbol(_c_string(strings, start),
                              addr, size, info >> _ST_BIND_SHIFT != _STB_LOCAL)
                      for start, addr, size, info in zip(
                          offsets[named].tolist(), vaddr[named].tolist(),
@@ -344,7 +344,14 @@ class ElfImage:
         return [self.word_at(vaddr + WORD_BYTES * i) for i in range(count)]
 
     def address_of(self, expr: str) -> int:
-        """The address of a symbol expression such as ``name``, ``name+0x10`` or ``name-8``."""
+        """The address of a symbol expression such as ``name``, ``name+0x10`` or ``name-8``.
+
+        A symbol whose whole name matches ``expr`` (e.g. ``foo-bar``) wins over
+        reading a ``-``/``+`` in it as an offset.
+        """
+        whole = self._by_name.get((expr or "").strip())
+        if whole is not None:
+            return whole.vaddr
         match = _SYMBOL_EXPR.match(expr or "")
         if not match:
             raise InputError(f"cannot read symbol expression {expr!r} (want name or name+0x10)")
@@ -453,3 +460,9 @@ def _machine_name(machine) -> str:
 def _first_line(error: Exception) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
+
+
+def _c_string(table: bytes, start: int) -> str:
+    """The NUL-terminated string at ``start`` of a string table (to its end if unterminated)."""
+    end = table.find(b"\0", start)
+    return table[start:end if end >= 0 else None].decode("utf-8", "replace")

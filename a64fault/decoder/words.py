@@ -14,7 +14,9 @@ Conventions (the CLI's, documented in the README):
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
@@ -124,8 +126,20 @@ def read_file_words(path, offset: int = 0, count: int | None = None,
     Each word's address is its file offset.
     """
     path = Path(path)
-    with reading(path):
-        data = path.read_bytes()
+    with reading(path), open(path, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            if count is None:
+                raise InputError(f"{path}: not a regular file: give --count to read from it")
+            handle.read(offset)  # devices and pipes may not seek
+            data = bytes(offset) + handle.read(WORD_BYTES * count)
+        elif count is None:
+            data = handle.read()
+        else:
+            handle.seek(offset)
+            data = bytes(offset) + handle.read(WORD_BYTES * count)
+            size = os.fstat(handle.fileno()).st_size
+            if offset > size:
+                raise InputError(f"offset {offset:#x} is past the end of {path} ({size} bytes)")
     if offset > len(data):
         raise InputError(f"offset {offset:#x} is past the end of {path} ({len(data)} bytes)")
     end = len(data) if count is None else offset + WORD_BYTES * count
