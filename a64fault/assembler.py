@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import InputError
+from .word import WORD_BYTES
 
 #: Extensions LLVM must enable to accept every feature the table covers.
 ARCH_LINE = (
@@ -25,7 +26,6 @@ ARCH_LINE = (
     "+sme-f64f64+sme-i16i64+sme-f16f16+lut+sme-lutv2+cssc+predres"
 )
 TARGET = "aarch64-linux-gnu"
-WORD_BYTES = 4
 
 _ERROR = re.compile(r"^[^:\n]*\.s:(\d+):(\d+): error: (.*)$", re.M)
 _LABEL = "__line_"

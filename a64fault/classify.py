@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 from .kinds import Kind
 from .patterns import Row, default_table
-
-WORD_LIMIT = 1 << 32
+from .word import WORD_LIMIT, check_word  # noqa: F401  (re-exported)
 
 
 @dataclass(frozen=True)
@@ -33,16 +32,7 @@ class Classification:
 
     @property
     def accesses_memory(self) -> bool:
-        return self.kind is not Kind.OTHER
-
-
-def check_word(word: int) -> int:
-    """Return word if it is a 32-bit unsigned integer, else raise ValueError."""
-    if isinstance(word, bool) or not isinstance(word, int):
-        raise TypeError(f"instruction word must be an int, not {type(word).__name__}")
-    if not 0 <= word < WORD_LIMIT:
-        raise ValueError(f"instruction word {word:#x} does not fit in 32 bits")
-    return word
+        return self.kind.accesses_memory
 
 
 def classify(word: int) -> Classification:

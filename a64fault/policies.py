@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .classify import WORD_LIMIT, Classification, classify
+from .classify import Classification, classify
 from .errors import InputError
 from .kinds import Kind
 from .patterns import AMBIGUOUS, NO_ROW, default_table
+from .word import WORD_BITS, WORD_ONES
 
 NONE = "none"
 KERNEL_V5 = "kernel-v5"
@@ -92,7 +93,6 @@ def _make_upgrades():
     from .patterns.table import KEY_PARTS
 
     (mask_hi, shift_hi, pos_hi), (mask_lo, shift_lo, pos_lo) = KEY_PARTS
-    WORD_MAX = WORD_LIMIT - 1
     indexes = {}
 
     def upgrades(word: int, policy: str = DEFAULT_POLICY) -> bool:
@@ -100,8 +100,8 @@ def _make_upgrades():
 
         Context (EL, AArch32, VMA permissions) is not considered: see decide().
         """
-        if not 0 <= word <= WORD_MAX:
-            raise ValueError(f"instruction word {word:#x} does not fit in 32 bits")
+        if not 0 <= word <= WORD_ONES:
+            raise ValueError(f"instruction word {word:#x} does not fit in {WORD_BITS} bits")
         index = indexes.get(policy)
         if index is None:
             if policy == KERNEL_V5:

@@ -28,8 +28,9 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
-from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
+from .kinds import KIND_CODES, Kind
 from .patterns import default_table
+from .word import WORD_LIMIT
 from .patterns.table import AMBIGUOUS, KEY_BITS, KEY_RANGES, NO_ROW, Table, build_index, keys_of
 
 #: Words per chunk: its key temporaries stay in cache (128 K measured fastest here).
@@ -251,7 +252,7 @@ def vector_table(table: Table | None = None) -> VectorTable:
 def _as_words(words) -> np.ndarray:
     array = np.asarray(words)
     if array.dtype != np.uint32:
-        if array.dtype.kind not in "ui" or (array.size and (array.min() < 0 or array.max() >= 1 << 32)):
+        if array.dtype.kind not in "ui" or (array.size and (array.min() < 0 or array.max() >= WORD_LIMIT)):
             raise ValueError("words must be unsigned 32-bit integers")
         array = array.astype(np.uint32)
     return array.reshape(-1)
@@ -352,8 +353,3 @@ def forms_of_rows(rows: np.ndarray, table: Table | None = None) -> np.ndarray:
 def features_of_rows(rows: np.ndarray, table: Table | None = None) -> np.ndarray:
     """Feature codes (int16, index into vector_table().features; 0 = None) of row codes."""
     return vector_table(table).row_feature[rows.astype(np.int32) + 1]
-
-
-def kind_names(codes: np.ndarray) -> list[Kind]:
-    """Kinds of an array of kind codes."""
-    return [KINDS_BY_CODE[c] for c in codes.tolist()]

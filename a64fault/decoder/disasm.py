@@ -6,8 +6,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..errors import InputError
+from ..word import WORD_BYTES, WORD_LIMIT
 
-WORD_BYTES = 4
 
 
 class Text(NamedTuple):
@@ -40,7 +40,7 @@ def word_bytes(word_or_bytes) -> bytes:
         return raw
     if isinstance(word_or_bytes, bool) or not isinstance(word_or_bytes, int):
         raise InputError(f"instruction must be an int or 4 bytes, not {type(word_or_bytes).__name__}")
-    if not 0 <= word_or_bytes < 1 << 32:
+    if not 0 <= word_or_bytes < WORD_LIMIT:
         raise InputError(f"instruction word {word_or_bytes:#x} does not fit in 32 bits")
     return word_or_bytes.to_bytes(WORD_BYTES, "little")
 

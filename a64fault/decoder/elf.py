@@ -35,8 +35,8 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.enums import ENUM_P_TYPE_BASE, ENUM_SH_TYPE_BASE
 
 from ..errors import InputError, reading
+from ..word import WORD_BYTES
 
-WORD_BYTES = 4
 
 #: How many symbols below an address symbolize() looks at (nested/overlapping symbols).
 _SYMBOLIZE_WINDOW = 64

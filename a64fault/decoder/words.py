@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Iterable, NamedTuple
 
 from ..errors import InputError, reading
+from ..word import WORD_BYTES, WORD_LIMIT
 
-WORD_BYTES = 4
-WORD_LIMIT = 1 << 32
 ENDIANS = ("little", "big")
 
 _HEX = re.compile(r"[0-9a-fA-F]+")

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..kinds import Kind
+from ..word import WORD_BITS
 
-WORD_BITS = 32
 
 _OPCODE = re.compile(r"[01]+")
 _SHOULD_BE = re.compile(r"\(([01]+)\)")
@@ -82,6 +82,7 @@ class Row:
         return self.kind.writes
 
     def matches(self, word: int) -> bool:
+        """Whether the row's opcode bits match ``word`` (should-be bits aside)."""
         return word & self.mask == self.value
 
     def access_size(self, word: int) -> int | None:

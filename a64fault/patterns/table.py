@@ -23,6 +23,7 @@ from array import array
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from ..word import WORD_ONES
 from .reader import Row, TableError
 
 if TYPE_CHECKING:
@@ -58,9 +59,6 @@ def pack_key(word: int, parts) -> int:
 
 
 KEY_PARTS = key_parts(KEY_RANGES)
-KEY_WORD_MASK = 0
-for _mask, _, _ in KEY_PARTS:
-    KEY_WORD_MASK |= _mask
 
 
 def key_of(word: int) -> int:
@@ -111,7 +109,7 @@ def build_index(rows, ranges) -> np.ndarray:
 
     parts = key_parts(ranges)
     bits = sum(hi - lo + 1 for hi, lo in ranges)
-    outside = ((1 << 32) - 1) & ~sum(mask for mask, _, _ in parts)
+    outside = WORD_ONES & ~sum(mask for mask, _, _ in parts)
     best = np.full(1 << bits, NO_ROW, dtype=np.int16)
     decided = np.zeros(1 << bits, dtype=bool)
     for code in range(len(rows) - 1, -1, -1):
