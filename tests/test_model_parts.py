@@ -44,6 +44,17 @@ def test_esr_fields_decode(fault_type, level, wnr, cm):
                 ("translation", 2): 0b000110, ("permission", 2): 0b001110}[fault_type, level]
     assert s.dfsc == expected
     assert s.is_write_abort == (wnr and not cm)
+    # Nothing else is set: no ISV, no ISS2, no other ISS bit.
+    assert (s.isv, s.iss2, s.s1ptw, s.ea) == (0, 0, 0, 0)
+
+
+def test_dfsc_names_agree_with_the_esr_decoder():
+    from a64fault.esr import FAULT_STATUS_CODES
+
+    for fault_type in (syndrome.TRANSLATION, syndrome.PERMISSION):
+        for level in range(4):
+            code = syndrome.dfsc(fault_type, level)
+            assert FAULT_STATUS_CODES[code] == (f"{fault_type} fault, level {level}", fault_type)
 
 
 # -- the run map against a plain list ---------------------------------------------------------
@@ -83,10 +94,106 @@ def test_parse_size(text, value):
     assert parse_size(text) == value
 
 
-@pytest.mark.parametrize("text", ["12Q", "", "-1G", "0", "1.5G", "G", "iB"])
+@pytest.mark.parametrize("text", ["12Q", "", "-1G", "0", "1.5G", "G", "iB", "0x", "0x1K"])
 def test_parse_size_rejects(text):
+    with pytest.raises(InputError, match="^bad --stride "):
+        parse_size(text, "--stride")
+
+
+@pytest.mark.parametrize("text", ["0", "0K", "00", "0x0", "0 MiB"])
+def test_parse_size_zero_only_when_allowed(text):
+    assert parse_size(text, "--align", allow_zero=True) == 0
+    with pytest.raises(InputError, match=f"^bad --size {text!r}: must be positive$"):
+        parse_size(text, "--size")
+
+
+def test_parse_size_hex():
+    assert parse_size("0x1000") == parse_size("0X1000") == 4096
+
+
+# -- the 48-bit address space ---------------------------------------------------------------
+def test_size_must_fit_the_address_space():
+    from a64fault.model.runner import DEFAULT_BASE
+    from a64fault.model.state import ADDRESS_SPACE
+
+    room = ADDRESS_SPACE - DEFAULT_BASE
+    with pytest.raises(InputError, match="48-bit user address space"):
+        Setup(workload="pretouch-lse", size=300 << 40)
+    with pytest.raises(InputError, match="48-bit"):  # rounding up to a page crosses the end
+        Setup(workload="pretouch-lse", size=room - 4096, align=8192)
+    with pytest.raises(InputError, match="48-bit"):
+        Setup(workload="pretouch-lse", size=room - 4096 + 1, align=4096)
+    # The largest range that fits is simulated in full: every page is resident.
+    row = simulate(Setup(workload="pretouch-lse", size=room - 4096, align=4096),
+                   ("6.10",), ("none",))[0]
+    assert row["size_bytes"] == room - 4096
+    assert row["base_pages"] == (room - 4096) // 4096 and row["rss_bytes"] == room - 4096
+
+
+@pytest.mark.parametrize("kw", [dict(size=0), dict(stride=0), dict(size=-4096),
+                                dict(max_ptes_none=512), dict(max_ptes_none=-1),
+                                dict(align=-4096), dict(align=2 << 20)])
+def test_setup_rejects_out_of_range_numbers(kw):
     with pytest.raises(InputError):
-        parse_size(text)
+        Setup(workload="memset", collapse=True, **kw)
+
+
+@pytest.mark.parametrize("limit", [0, 511])
+def test_setup_accepts_max_ptes_none_range(limit):
+    assert Setup(workload="memset", collapse=True, max_ptes_none=limit).max_ptes_none == limit
+
+
+# -- costs and the table ----------------------------------------------------------------------
+@pytest.mark.parametrize("setting", ["fault=inf", "fault=1e400", "fault=nan", "fault=-1",
+                                     "fault=-inf", "fault=", "fault"])
+def test_bad_cost_overrides(setting):
+    from a64fault.model import DEFAULT_COSTS
+
+    with pytest.raises(InputError, match="bad cost"):
+        DEFAULT_COSTS.with_overrides([setting])
+
+
+def test_cost_overrides_and_tlbi():
+    from a64fault.model import DEFAULT_COSTS
+    from a64fault.model.costs import Costs
+    from a64fault.model.counters import FIELDS, Counters
+
+    costs = DEFAULT_COSTS.with_overrides(["fault=0", "tlbi=2.5"])
+    assert costs.fault == 0 and costs.tlbi == pytest.approx(2.5e-6)
+    only_tlbi = Costs(**{name: 0.0 for name in ("fault", "populate", "alloc_4k", "zero_4k",
+                                                 "alloc_2m", "zero_2m", "pmd_split")}, tlbi=1.0)
+    c = Counters()
+    c.tlbi_page, c.tlbi_pmd = 3, 2
+    assert only_tlbi.seconds(c) == 5.0
+    assert "tlbi" not in FIELDS  # derived, so it cannot drift from its two parts
+
+
+def test_table_columns_follow_row_keys():
+    from a64fault.commands.simulate import COLUMNS, format_table
+    from a64fault.model import ROW_KEYS
+
+    keys = [key for key, _ in COLUMNS]
+    assert keys == [key for key in ROW_KEYS if key in keys]
+    assert keys[:3] == ["kernel", "policy", "faults"] and "est_seconds" in keys
+    rows = simulate(Setup(workload="memset", size=8192), ("6.13",), ("none",))
+    assert set(ROW_KEYS) <= set(rows[0])
+    header, line = format_table(rows).splitlines()
+    assert header.split()[:4] == ["kernel", "policy", "faults", "read"]
+    assert line.split()[:3] == ["6.13", "none", "2"]
+
+
+def test_every_workload_is_described():
+    from a64fault.model import WORKLOADS
+    from a64fault.model.workloads import DESCRIPTIONS
+
+    assert set(DESCRIPTIONS) == set(WORKLOADS)
+
+
+def test_rss_bytes_is_resident_pages_and_thps():
+    row = simulate(Setup(workload="pretouch-lse", size=6 << 20, thp="always", align=4096),
+                   ("6.13",), ("none",))[0]
+    assert row["resident_thp"] > 0 and row["resident_pages"] > 0
+    assert row["rss_bytes"] == row["resident_pages"] * 4096 + row["resident_thp"] * (2 << 20)
 
 
 @pytest.mark.parametrize("kw", [dict(workload="nope"), dict(workload="memset", thp="sometimes"),
@@ -161,8 +268,61 @@ def test_bad_trace_rows(tmp_path, text):
 
 
 def test_unreadable_trace(tmp_path):
-    with pytest.raises(InputError, match="cannot read trace"):
+    with pytest.raises(InputError, match="missing.csv: no such file"):
         simulate(Setup(workload="trace", trace=str(tmp_path / "missing.csv")))
+
+
+@pytest.mark.parametrize("rows,needle", [
+    ([{"address": 4096, "asm": 5}], ":1: asm 5 is not a string"),
+    ([{"address": 4096, "asm": ["x"]}], ":1: asm ['x'] is not a string"),
+    ([{"address": 4096, "asm": "stadd wzr, [x0]"}, {"address": 8192, "asm": 7}],
+     ":2: asm 7 is not a string"),
+    ([{"address": 4096, "word": 0xB83F001F, "asm": {"a": 1}}], ":1: asm"),
+    ([{"address": 4096, "word": [1]}], ":1: word [1] is missing or not a number"),
+    ([{"address": 4096, "word": 1.5}], ":1: word 1.5"),
+    ([{"address": 4096, "word": True}], ":1: word True is not a number"),
+    ([{"address": [4096], "word": 1}], ":1: address [4096]"),
+    ([{"address": 4.0, "word": 1}], ":1: address 4.0"),
+    ([{"word": 1}], ":1: address None is missing"),
+    ([{"address": 1 << 48, "word": 1}], ":1: address 281474976710656 is out of range"),
+])
+def test_trace_field_types_are_checked_before_use(tmp_path, rows, needle):
+    """Wrong JSON types end in an InputError naming the line, not a TypeError or
+    AttributeError (and before anything is assembled, so no LLVM is needed)."""
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with pytest.raises(InputError) as caught:
+        simulate(Setup(workload="trace", trace=str(path)), ("6.10",), ("none",))
+    assert str(caught.value).startswith(f"{path}{needle}")
+
+
+def test_trace_address_as_text_and_number(tmp_path):
+    stadd = WORDS["stadd wzr, [x0]"]
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"word": f"{stadd:#x}", "address": f"{BASE:#x}"}) + "\n"
+                    + json.dumps({"word": stadd, "address": BASE + 4096}) + "\n")
+    row = simulate(Setup(workload="trace", trace=str(path)), ("6.10",), ("atomic",))[0]
+    assert (row["faults"], row["upgraded"], row["base_pages"]) == (2, 2, 2)
+
+
+def test_trace_must_be_a_regular_file(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # opening it would block: the check must come first
+    for path in (fifo, tmp_path):
+        with pytest.raises(InputError, match="not a regular file"):
+            simulate(Setup(workload="trace", trace=str(path)), ("6.10",), ("none",))
+    if os.path.exists("/dev/zero"):  # a character device never ends
+        with pytest.raises(InputError, match="/dev/zero: not a regular file"):
+            simulate(Setup(workload="trace", trace="/dev/zero"), ("6.10",), ("none",))
+
+
+def test_trace_not_utf8(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"word,address\n\xff,1\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        simulate(Setup(workload="trace", trace=str(path)), ("6.10",), ("none",))
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -194,8 +354,15 @@ def test_cli_table_and_json():
 
 @pytest.mark.parametrize("args,needle", [
     (["-w", "nope"], "unknown workload"),
-    (["-w", "memset", "-s", "12Q"], "bad size"),
-    (["-w", "trace", "--trace", "/nonexistent/t.csv"], "cannot read trace"),
+    (["-w", "memset", "-s", "12Q"], "bad --size '12Q'"),
+    (["-w", "memset", "--stride", "0"], "bad --stride '0': must be positive"),
+    (["-w", "memset", "--align", "-4K"], "bad --align '-4K'"),
+    (["-w", "memset", "-s", "300T"], "48-bit user address space"),
+    (["-w", "memset", "--cost", "fault=inf"], "finite"),
+    (["-w", "memset", "--max-ptes-none", "100"], "--max-ptes-none goes with --collapse"),
+    (["-w", "memset", "--collapse", "--max-ptes-none", "600"], "0 to 511"),
+    (["-w", "trace", "--trace", "/nonexistent/t.csv"], "/nonexistent/t.csv: no such file"),
+    (["-w", "memset", "--trace", "t.csv"], "--trace goes with --workload trace"),
     (["-w", "memset", "--kernel", "4.19"], "unknown kernel"),
     (["-w", "memset", "--cost", "bogus=1"], "bad cost"),
 ])
@@ -227,3 +394,36 @@ def test_plot_with_matplotlib(tmp_path):
     except SystemExit as stop:
         assert stop.code in (0, None)
     assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize("name,needle", [("p.xyz", "unsupported format 'xyz'"),
+                                         ("p", "unsupported format '(no suffix)'"),
+                                         ("nodir/p.png", "no such directory")])
+def test_plot_path_checked_before_simulating(tmp_path, monkeypatch, capsys, name, needle):
+    pytest.importorskip("matplotlib")
+    import a64fault.model
+    from a64fault.cli import main
+
+    def must_not_run(*args, **kw):
+        raise AssertionError("simulated before checking --plot")
+
+    monkeypatch.setattr(a64fault.model, "simulate", must_not_run)
+    out = tmp_path / name
+    with pytest.raises(SystemExit) as stop:
+        main(["simulate", "-w", "memset", "-s", "4K", "--plot", str(out)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("a64fault: error: --plot") and err.count("\n") == 1 and needle in err
+    assert not out.exists()
+
+
+def test_plot_svg(tmp_path):
+    pytest.importorskip("matplotlib")
+    from a64fault.cli import main
+
+    out = tmp_path / "p.svg"
+    try:
+        main(["simulate", "-w", "memset", "-s", "8K", "--plot", str(out)])
+    except SystemExit as stop:
+        assert stop.code in (0, None)
+    assert out.read_text().lstrip().startswith("<?xml")

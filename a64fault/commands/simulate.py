@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import click
 
-from ..errors import InputError
+from ..errors import InputError, reading
+from ..model.runner import ROW_KEYS
+from ..model.workloads import DESCRIPTIONS
 
-#: (row key, column heading) of the table, in order.
-COLUMNS = (
-    ("kernel", "kernel"), ("policy", "policy"), ("faults", "faults"), ("read_faults", "read"),
-    ("write_faults", "write"), ("upgraded", "upgraded"), ("cow", "cow"), ("tlbi", "tlbi"),
-    ("thp_allocated", "thp"), ("pmd_splits", "splits"), ("base_pages", "4k pages"),
-    ("rss_bytes", "rss"), ("est_seconds", "est time"),
-)
+#: Row keys that are the same in every row of one run: said once, not a column.
+PER_RUN_KEYS = ("workload", "thp", "size_bytes")
+#: Column headings that differ from the row key.
+HEADINGS = {"read_faults": "read", "write_faults": "write", "thp_allocated": "thp",
+            "pmd_splits": "splits", "base_pages": "4k pages", "rss_bytes": "rss",
+            "est_seconds": "est time"}
+#: (row key, column heading) of the table, in ROW_KEYS order.
+COLUMNS = tuple((key, HEADINGS.get(key, key)) for key in ROW_KEYS if key not in PER_RUN_KEYS)
 
 
 def _size(value: int) -> str:
@@ -53,14 +58,24 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _matplotlib():
+def _matplotlib(path: str):
+    """pyplot, once ``path`` is known to be a format matplotlib writes in a directory that exists."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as pyplot
+        from matplotlib.backend_bases import FigureCanvasBase
     except ImportError:
         raise InputError("--plot needs matplotlib: pip install 'a64fault[plot]'") from None
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix not in formats:
+        raise InputError(f"--plot {path}: unsupported format {suffix or '(no suffix)'!r}; "
+                         f"use one of {', '.join(sorted(formats))}")
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        raise InputError(f"--plot {path}: no such directory {directory}")
     return pyplot
 
 
@@ -86,14 +101,16 @@ def plot(rows: list[dict], path: str, pyplot) -> None:
     if all(row["faults"] > 0 for row in rows):
         axes[0].set_yscale("log")
     figure.tight_layout()
-    figure.savefig(path)
-    pyplot.close(figure)
+    try:
+        with reading(path, "plot file"):
+            figure.savefig(path)
+    finally:
+        pyplot.close(figure)
 
 
 @click.command("simulate", short_help="Model page faults per kernel x policy for a workload.")
 @click.option("--workload", "-w", required=True, metavar="NAME",
-              help="pretouch-lse, pretouch-llsc, memset, populate-read, read-then-write, "
-                   "madv-populate-write, or trace (with --trace FILE).")
+              help="; ".join(f"{name}: {text}" for name, text in DESCRIPTIONS.items()) + ".")
 @click.option("--size", "-s", default="1G", show_default=True,
               help="Bytes to touch, e.g. 4K, 2M, 1G, 1T (binary units).")
 @click.option("--thp", default="never", show_default=True,
@@ -110,8 +127,8 @@ def plot(rows: list[dict], path: str, pyplot) -> None:
 @click.option("--trace", "trace", metavar="FILE",
               help="CSV or JSON Lines of word (or asm) and address, for --workload trace.")
 @click.option("--collapse", is_flag=True, help="Run one khugepaged collapse pass afterwards.")
-@click.option("--max-ptes-none", default=511, show_default=True, type=int,
-              help="khugepaged max_ptes_none for --collapse.")
+@click.option("--max-ptes-none", default=None, type=int,
+              help="khugepaged max_ptes_none for --collapse, 0-511 [default: 511].")
 @click.option("--no-zero-page", is_flag=True,
               help="THP use_zero_page off: a read fault on an eligible PMD allocates a THP.")
 @click.option("--thp-alloc-fails", is_flag=True,
@@ -128,19 +145,19 @@ def command(workload, size, thp, madv_hugepage, kernels, policies, stride, align
     from ..model import DEFAULT_COSTS, KERNELS, Setup, parse_list, parse_size, simulate
     from ..policies import POLICIES
 
-    pyplot = _matplotlib() if plot_path else None
-    if trace is not None and workload != "trace":
-        raise InputError("--trace goes with --workload trace")
+    pyplot = _matplotlib(plot_path) if plot_path else None
+    if max_ptes_none is not None and not collapse:
+        raise InputError("--max-ptes-none goes with --collapse (it tunes the collapse pass)")
     setup = Setup(
         workload=workload,
-        size=parse_size(size),
+        size=parse_size(size, "--size"),
         thp=thp,
         hugepage=madv_hugepage,
-        stride=parse_size(stride),
-        align=0 if align.strip() == "0" else parse_size(align),
+        stride=parse_size(stride, "--stride"),
+        align=parse_size(align, "--align", allow_zero=True),
         trace=trace,
         collapse=collapse,
-        max_ptes_none=max_ptes_none,
+        max_ptes_none=Setup.max_ptes_none if max_ptes_none is None else max_ptes_none,
         use_zero_page=not no_zero_page,
         thp_available=not thp_alloc_fails,
         costs=DEFAULT_COSTS.with_overrides(list(cost_settings)),

@@ -31,6 +31,7 @@ not copy from the zero page), so it costs ``alloc_4k + zero_4k`` plus the
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 from ..errors import InputError
@@ -59,7 +60,7 @@ class Costs:
                 + c.populate_faults * self.populate
                 + c.base_pages * (self.alloc_4k + self.zero_4k)
                 + c.thp_allocated * (self.alloc_2m + self.zero_2m)
-                + (c.tlbi_page + c.tlbi_pmd) * self.tlbi
+                + c.tlbi * self.tlbi
                 + c.pmd_splits * self.pmd_split)
 
     def collapse_seconds(self, c: Counters) -> float:
@@ -80,8 +81,9 @@ class Costs:
                 micros = float(value)
             except ValueError:
                 raise InputError(f"bad cost {setting!r}: {value!r} is not a number") from None
-            if not micros >= 0:
-                raise InputError(f"bad cost {setting!r}: must be >= 0 microseconds")
+            if not (math.isfinite(micros) and micros >= 0):
+                raise InputError(f"bad cost {setting!r}: must be a finite number >= 0 "
+                                 "microseconds")
             changes[name] = micros * MICROSECOND
         return replace(self, **changes)
 

@@ -51,11 +51,6 @@ class Counters:
         for key, value in other.fault_classes.items():
             self.fault_classes[key] += times * value
 
-    def copy(self) -> "Counters":
-        twin = Counters()
-        twin.add(self)
-        return twin
-
     @property
     def tlbi(self) -> int:
         """All TLB invalidations, page and PMD."""

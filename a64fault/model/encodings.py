@@ -3,7 +3,7 @@
 Data, not code: each word was produced once by assembling the text beside it
 with LLVM (ziglang 0.17.1, `-target aarch64-linux-gnu`, first line
 `.arch armv9.6-a+lse`) and reading .text with pyelftools.
-tests/test_model_encodings.py re-assembles every line and compares.
+tests/test_model_parts.py re-assembles every line and compares.
 """
 
 #: asm text -> 32-bit instruction word (little-endian in memory).
@@ -26,7 +26,3 @@ WORDS = {
     "stlr x8, [x0]": 0xC89FFC08,
 }
 
-
-def word(asm: str) -> int:
-    """The committed word for one of the lines above."""
-    return WORDS[asm]

@@ -17,8 +17,8 @@ from ..policies import check_policy
 from .counters import Counters
 from .cpu import Op, execute, run_program
 from .kernel import FaultContext, Kernel
-from .state import (PAGE_SHIFT, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, Pmd, Pte, Region, RegionState,
-                    RunMap)
+from .state import (PAGE_SHIFT, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTES_PER_PMD, Pmd, Pte, Region,
+                    RegionState, RunMap)
 
 THP_MODES = ("never", "madvise", "always")
 THP_STATE = RegionState(Pmd.THP)
@@ -179,12 +179,12 @@ class Simulation:
             self._open = None
 
     # -- khugepaged and the final state -----------------------------------------------
-    def collapse(self, max_ptes_none: int = 511) -> None:
+    def collapse(self, max_ptes_none: int = PTES_PER_PMD - 1) -> None:
         """One khugepaged pass: collapse each eligible page table with at most
         ``max_ptes_none`` none-or-zero-page PTEs (and at least one private page)."""
         self._close()
-        if not 0 <= max_ptes_none <= 511:
-            raise InputError(f"max_ptes_none must be 0-511, not {max_ptes_none}")
+        if not 0 <= max_ptes_none < PTES_PER_PMD:
+            raise InputError(f"max_ptes_none must be 0-{PTES_PER_PMD - 1}, not {max_ptes_none}")
         for vma in self.vmas:
             thp_lo, thp_hi = vma.thp_regions()
             for lo, hi, state in list(self.map.runs(thp_lo, thp_hi)):

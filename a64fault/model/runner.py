@@ -10,7 +10,7 @@ from .costs import DEFAULT_COSTS, Costs
 from .cpu import Op
 from .engine import THP_MODES, Simulation, Vma
 from .kernel import KERNELS, kernel as kernel_named
-from .state import PAGE_SIZE, PMD_SHIFT, PMD_SIZE
+from .state import ADDRESS_SPACE, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTES_PER_PMD, VA_BITS
 from .trace import read_trace
 from .workloads import TRACE, builtin, page_aligned, parse_size
 
@@ -30,7 +30,7 @@ class Setup:
     align: int = 0                 # bytes past a 2 MiB boundary where the range starts
     trace: str | None = None
     collapse: bool = False
-    max_ptes_none: int = 511
+    max_ptes_none: int = PTES_PER_PMD - 1
     use_zero_page: bool = True
     thp_available: bool = True
     costs: Costs = field(default=DEFAULT_COSTS)
@@ -45,8 +45,26 @@ class Setup:
         elif self.trace is None:
             raise InputError("the trace workload needs a trace file (--trace FILE)")
         page_aligned(self.align, "alignment offset")
-        if self.align >= PMD_SIZE:
-            raise InputError(f"alignment offset {self.align:#x} must be below 2 MiB")
+        if not 0 <= self.align < PMD_SIZE:
+            raise InputError(f"alignment offset {self.align:#x} must be 0 or more and below 2 MiB")
+        if not 0 <= self.max_ptes_none < PTES_PER_PMD:
+            raise InputError(f"max_ptes_none {self.max_ptes_none} is out of range: a page table "
+                             f"has {PTES_PER_PMD} PTEs, so 0 to {PTES_PER_PMD - 1}")
+        if self.workload != TRACE:
+            if self.size <= 0 or self.stride <= 0:
+                raise InputError(f"size ({self.size}) and stride ({self.stride}) must be positive")
+            start = DEFAULT_BASE + self.align
+            room = ADDRESS_SPACE - start
+            if _page_round(self.size) > room:
+                raise InputError(
+                    f"size {self.size} does not fit: the range starts at {start:#x} and the "
+                    f"{VA_BITS}-bit user address space ends at {ADDRESS_SPACE:#x}, so the size "
+                    f"can be at most {room} bytes ({room / (1 << 40):.2f} TiB)")
+
+
+def _page_round(size: int) -> int:
+    """``size`` rounded up to a whole number of pages."""
+    return -(-size // PAGE_SIZE) * PAGE_SIZE
 
 
 def simulate(setup: Setup, kernels=tuple(KERNELS), policies=POLICIES) -> list[dict]:
@@ -78,7 +96,7 @@ def _run(setup: Setup, kernel, policy: str, trace) -> tuple[Simulation, int]:
     else:
         workload = builtin(setup.workload)
         start = DEFAULT_BASE + setup.align
-        size = -(-setup.size // PAGE_SIZE) * PAGE_SIZE
+        size = _page_round(setup.size)
         vma = Vma(start, start + size, thp=setup.thp, hugepage=setup.hugepage)
         sim = _simulation(setup, kernel, policy, vma)
         stride = PAGE_SIZE if workload.populates else setup.stride
@@ -102,7 +120,6 @@ ROW_KEYS = ("kernel", "policy", "workload", "thp", "size_bytes", "faults", "read
 def _row(setup: Setup, sim: Simulation, size: int) -> dict:
     c = sim.counters
     counts = c.as_dict()
-    pages, thps = sim.resident()
     row = {
         "kernel": sim.kernel.name,
         "policy": sim.policy,
@@ -111,11 +128,10 @@ def _row(setup: Setup, sim: Simulation, size: int) -> dict:
         "size_bytes": size,
     }
     row.update({key: counts[key] for key in ROW_KEYS if key in counts})
-    row["rss_bytes"] = pages * PAGE_SIZE + thps * PMD_SIZE
+    row["rss_bytes"] = sim.rss_bytes()
     row["est_seconds"] = setup.costs.seconds(c)
     row.update({key: value for key, value in counts.items() if key not in row})
-    row["resident_pages"] = pages
-    row["resident_thp"] = thps
+    row["resident_pages"], row["resident_thp"] = sim.resident()
     row["collapse_seconds"] = setup.costs.collapse_seconds(c)
     return row
 

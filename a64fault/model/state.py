@@ -18,8 +18,12 @@ PMD_SHIFT = 21
 PAGE_SIZE = 1 << PAGE_SHIFT
 PMD_SIZE = 1 << PMD_SHIFT
 PTES_PER_PMD = PMD_SIZE // PAGE_SIZE
-#: Regions in a 48-bit user address space.
-REGION_LIMIT = 1 << (48 - PMD_SHIFT)
+#: Bits of a user virtual address: 48 (4 KiB granule, four translation levels).
+VA_BITS = 48
+#: The user address space ends here: every modelled address is below it.
+ADDRESS_SPACE = 1 << VA_BITS
+#: Regions in the user address space.
+REGION_LIMIT = ADDRESS_SPACE >> PMD_SHIFT
 
 
 class Pmd(str, Enum):

@@ -1,21 +1,19 @@
 """The ESR_ELx value the architecture reports for a data abort from EL0.
 
-Built from named fields (DESIGN.md section 2), never from a hand-written
-constant: EC [31:26], IL [25], CM [8], WnR [6], DFSC [5:0].
+Built with a64fault.esr's named bit ranges (ESR_LAYOUT for EC, IL and ISS;
+DATA_ABORT_ISS for CM, WnR and DFSC) and esr.place(), so the model and the
+ESR decoder share one layout and no constant is written by hand.
 """
 
 from __future__ import annotations
 
-EC_SHIFT = 26
-IL_BIT = 25
-CM_BIT = 8
-WNR_BIT = 6
-DFSC_SHIFT = 0
+from functools import lru_cache
 
-#: Exception class: data abort taken from a lower exception level (EL0 -> EL1).
-EC_DATA_ABORT_LOWER_EL = 0b100100
-#: DFSC = fault type in bits [5:2], lookup level in bits [1:0].
-DFSC_TYPE_SHIFT = 2
+from ..esr import DATA_ABORT_ISS, EC_DATA_ABORT_LOWER, ESR_LAYOUT, place
+
+#: DFSC = fault type in its bits [5:2], lookup level in its bits [1:0].
+DFSC_WIDTH = DATA_ABORT_ISS["dfsc"][0] - DATA_ABORT_ISS["dfsc"][1] + 1
+DFSC_LEVEL_BITS = 2
 DFSC_TRANSLATION = 0b0001  # 0b0001LL: translation fault, level LL
 DFSC_PERMISSION = 0b0011   # 0b0011LL: permission fault, level LL
 
@@ -30,13 +28,16 @@ def dfsc(fault_type: str, level: int) -> int:
     """The 6-bit DFSC for a translation or permission fault at ``level`` (0-3)."""
     if not 0 <= level <= 3:
         raise ValueError(f"lookup level {level} is not 0-3")
-    return _FAULT_TYPES[fault_type] << DFSC_TYPE_SHIFT | level
+    return (place(_FAULT_TYPES[fault_type], DFSC_WIDTH - 1, DFSC_LEVEL_BITS)
+            | place(level, DFSC_LEVEL_BITS - 1, 0))
 
 
+@lru_cache(maxsize=None)
 def data_abort(*, wnr: bool, fault_type: str, level: int, cm: bool = False) -> int:
     """ESR for a data abort from EL0 (ISV=0, as every abort reported to EL1 for LSE)."""
-    return (EC_DATA_ABORT_LOWER_EL << EC_SHIFT
-            | 1 << IL_BIT            # 32-bit instruction
-            | int(cm) << CM_BIT
-            | int(wnr) << WNR_BIT
-            | dfsc(fault_type, level) << DFSC_SHIFT)
+    iss = (place(int(cm), *DATA_ABORT_ISS["cm"])
+           | place(int(wnr), *DATA_ABORT_ISS["wnr"])
+           | place(dfsc(fault_type, level), *DATA_ABORT_ISS["dfsc"]))
+    return (place(EC_DATA_ABORT_LOWER, *ESR_LAYOUT["ec"])
+            | place(1, *ESR_LAYOUT["il"])  # IL=1: a 32-bit instruction
+            | place(iss, *ESR_LAYOUT["iss"]))

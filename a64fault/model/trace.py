@@ -11,13 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 from dataclasses import dataclass
 
-from ..errors import InputError
 from ..assembler import assemble
+from ..errors import InputError, reading
+from .state import ADDRESS_SPACE
 
 WORD_LIMIT = 1 << 32
-ADDRESS_LIMIT = 1 << 48
 
 
 @dataclass(frozen=True)
@@ -31,30 +33,49 @@ class Access:
 
 def read_trace(path: str) -> list[Access]:
     """The accesses in the trace file at ``path`` (InputError on any bad row)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read trace {path}: {getattr(error, 'strerror', None) or error}") \
-            from None
-    rows = list(_rows(path, text))
+    rows = list(_rows(path, _read_text(path)))
     if not rows:
         raise InputError(f"{path}: the trace has no accesses")
-    to_assemble = sorted({row["asm"] for _, row in rows if row.get("word") in (None, "")
-                          and row.get("asm")})
-    assembled = dict(zip(to_assemble, assemble(to_assemble))) if to_assemble else {}
-    accesses = []
-    for where, row in rows:
-        address = _number(row.get("address"), f"{path}:{where}: address", ADDRESS_LIMIT)
-        asm = (row.get("asm") or "").strip() or None
-        if row.get("word") not in (None, ""):
-            word = _number(row["word"], f"{path}:{where}: word", WORD_LIMIT)
-        elif asm:
-            word = assembled[row["asm"]]
-        else:
-            raise InputError(f"{path}:{where}: a row needs a word or an asm column")
-        accesses.append(Access(word, address, asm))
-    return accesses
+    parsed = [_parse_row(path, where, row) for where, row in rows]
+    # asm lines without a word: assemble each distinct line once, errors naming its first row.
+    first_row = {}
+    for where, word, asm, _ in parsed:
+        if word is None:
+            first_row.setdefault(asm, where)
+    lines = list(first_row)
+    words = assemble(lines, [f"{path}:{first_row[line]}: {line!r}" for line in lines])
+    assembled = dict(zip(lines, words))
+    return [Access(assembled[asm] if word is None else word, address, asm)
+            for _, word, asm, address in parsed]
+
+
+def _read_text(path: str) -> str:
+    """The trace file's text; only a regular file (a device or FIFO could read forever)."""
+    with reading(path, "trace file"):
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise InputError(f"{path}: not a regular file (a trace must be a CSV or JSON Lines file)")
+        with open(path, "rb") as handle:
+            data = handle.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (byte {error.start})") from None
+
+
+def _parse_row(path: str, where: int, row: dict) -> tuple[int, int | None, str | None, int]:
+    """(line, word or None, asm or None, address) of one row, every field type-checked."""
+    at = f"{path}:{where}:"
+    address = _number(row.get("address"), f"{at} address", ADDRESS_SPACE)
+    asm = row.get("asm")
+    if asm is not None and not isinstance(asm, str):
+        raise InputError(f"{at} asm {asm!r} is not a string (one A64 instruction)")
+    asm = (asm or "").strip() or None
+    word = row.get("word")
+    if word is not None and word != "":
+        return where, _number(word, f"{at} word", WORD_LIMIT), asm, address
+    if asm is None:
+        raise InputError(f"{at} a row needs a word or an asm column")
+    return where, None, asm, address
 
 
 def _rows(path: str, text: str):
@@ -91,7 +112,7 @@ def _number(value, what: str, limit: int) -> int:
         except ValueError:
             raise InputError(f"{what} {value!r} is not a number (decimal or 0x hex)") from None
     else:
-        raise InputError(f"{what} {value!r} is missing or not a number")
+        raise InputError(f"{what} {value!r} is missing or not a number (an integer or text)")
     if not 0 <= number < limit:
-        raise InputError(f"{what} {value!r} is out of range")
+        raise InputError(f"{what} {value!r} is out of range (0 to {limit - 1:#x})")
     return number

@@ -23,6 +23,7 @@ _PROGRAMS = {
     "populate-read": ("ldrb w8, [x0]",),
     "read-then-write": ("ldr x8, [x0]", "str x8, [x0]"),
 }
+#: workload -> one line for ``a64fault simulate --help``.
 DESCRIPTIONS = {
     "pretouch-lse": "OpenJDK 18-22 Atomic::add(p, 0) per page with LSE (stadd wzr)",
     "pretouch-llsc": "the same without LSE: ldxr / add / stxr per page",
@@ -30,7 +31,7 @@ DESCRIPTIONS = {
     "populate-read": "QEMU-style one byte load per page",
     "read-then-write": "a load then a store per page",
     "madv-populate-write": "MADV_POPULATE_WRITE over the range (no user faults)",
-    "trace": "replay a CSV or JSON Lines trace of (word or asm, address)",
+    "trace": "replay the CSV or JSON Lines trace of (word or asm, address) in --trace FILE",
 }
 POPULATE = "madv-populate-write"
 TRACE = "trace"
@@ -61,20 +62,27 @@ def builtin(name: str) -> Workload:
 
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
 _SIZE = re.compile(r"(\d+)\s*([KMGTP]?)(I?B)?", re.IGNORECASE)
+_HEX = re.compile(r"0x[0-9a-f]+", re.IGNORECASE)
 
 
-def parse_size(text: str | int) -> int:
-    """Bytes in a size like ``4096``, ``4K``, ``2M``, ``1G``, ``1TiB`` (binary units)."""
+def parse_size(text: str | int, what: str = "size", *, allow_zero: bool = False) -> int:
+    """Bytes in a size like ``4096``, ``0x1000``, ``4K``, ``2M``, ``1G``, ``1TiB`` (binary units).
+
+    ``what`` names the value in errors (e.g. ``--stride``); zero is an error
+    unless ``allow_zero``.
+    """
     if isinstance(text, int) and not isinstance(text, bool):
         value = text
+    elif _HEX.fullmatch(str(text).strip()):
+        value = int(str(text).strip(), 16)
     else:
         match = _SIZE.fullmatch(str(text).strip())
         if not match or (match.group(3) and match.group(3).upper() == "IB" and not match.group(2)):
-            raise InputError(f"bad size {text!r}: expected a number with an optional K, M, G, T "
-                             "or P suffix (binary units), e.g. 4K, 2M, 1G")
+            raise InputError(f"bad {what} {text!r}: expected a number with an optional K, M, G, "
+                             "T or P suffix (binary units), e.g. 4K, 2M, 1G, or 0x hex bytes")
         value = int(match.group(1)) * _UNITS[match.group(2).upper()]
-    if value <= 0:
-        raise InputError(f"bad size {text!r}: must be positive")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InputError(f"bad {what} {text!r}: must be {'>= 0' if allow_zero else 'positive'}")
     return value
 
 
