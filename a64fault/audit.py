@@ -2,10 +2,12 @@
 
 Everything here is set arithmetic on *cubes*: a cube ``(mask, value)`` is the
 set of 32-bit words ``w`` with ``w & mask == value`` (2**(32 - popcount(mask))
-words). A predicate becomes a list of pairwise disjoint cubes (``!`` expands
-to disjoint cubes, ``&`` intersects cube by cube, ``a | b`` is
-``a + (b & !a)``), so the words it accepts inside any other cube are counted
-exactly by summing cube intersections — no sampling.
+words). A predicate becomes a list of pairwise disjoint cubes (``&``
+intersects cube by cube; ``a - b`` splits only the cubes of ``a`` that ``b``
+overlaps; ``!a`` is everything minus ``a``; a union adds each term's cubes
+minus their overlap with the cubes already kept), so the words it accepts
+inside any other cube are counted exactly by summing cube intersections — no
+sampling.
 
 The table's rows are cubes too, and overlapping rows nest (table.py), so the
 words a row really classifies are its cube minus its *children* (the rows
@@ -15,7 +17,8 @@ Predicates are written ``MASK:VALUE`` (hex or decimal), joined with ``|``,
 ``&``, ``!`` and parentheses (``!`` binds tightest, then ``&``, then ``|``),
 or taken from a preset: the kernel's predicates in a64fault/policies.py,
 translated from their Python source so the audit reads the very literals the
-policy runs.
+policy runs. Parentheses may nest MAX_DEPTH deep; a run of ``!`` may be any
+length.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ WORD_BITS = 32
 FULL = (1 << WORD_BITS) - 1
 #: A predicate that expands to more disjoint cubes than this is refused.
 MAX_CUBES = 200_000
+#: Parentheses nested deeper than this are refused (the parser recurses on them).
+MAX_DEPTH = 100
 
 Cube = tuple[int, int]
 
@@ -65,21 +70,57 @@ class CubeSet:
         return sum(1 << (WORD_BITS - bin(m).count("1")) for m, _ in self.cubes)
 
     def __and__(self, other: "CubeSet") -> "CubeSet":
-        out = []
-        for m1, v1 in self.cubes:
-            for m2, v2 in other.cubes:
-                if (v1 ^ v2) & m1 & m2 == 0:
-                    out.append((m1 | m2, v1 | v2))
+        small, large = sorted((self, other), key=lambda s: len(s.cubes))
+        if not small.cubes:
+            return CubeSet()
+        lm, lv = large.arrays()
+        out: list[Cube] = []
+        for m, v in small.cubes:
+            hit = np.flatnonzero(((lv ^ np.uint64(v)) & lm & np.uint64(m)) == 0)
+            out.extend(zip((lm[hit] | np.uint64(m)).tolist(), (lv[hit] | np.uint64(v)).tolist()))
+            if len(out) > MAX_CUBES:
+                break  # CubeSet() refuses it
         return CubeSet(out)
 
     def __invert__(self) -> "CubeSet":
-        result = CubeSet.everything()
+        return CubeSet.everything() - self
+
+    def __sub__(self, other: "CubeSet") -> "CubeSet":
+        """The words of self outside other: each cube loses only its overlap."""
+        if not other.cubes or not self.cubes:
+            return CubeSet(self.cubes)
+        om, ov = other.arrays()
+        out: list[Cube] = []
         for mask, value in self.cubes:
-            result = result & CubeSet(_complement(mask, value))
-        return result
+            out.extend(_minus(mask, value, om, ov, MAX_CUBES - len(out)))
+        return CubeSet(out)
 
     def __or__(self, other: "CubeSet") -> "CubeSet":
-        return CubeSet(self.cubes + (other & ~self).cubes)
+        return CubeSet.union(self, other)
+
+    @staticmethod
+    def union(*sets: "CubeSet") -> "CubeSet":
+        """The union of ``sets``: each cube loses its overlap with the cubes kept so far.
+
+        Kept cubes live in growing numpy arrays, so a union of n terms costs
+        about n vector passes, not a complement of the growing set per term.
+        """
+        if not sets:
+            return CubeSet()
+        # The first set's cubes are disjoint already: they are kept as they are.
+        masks, values = sets[0].arrays()
+        n = len(masks)
+        for cube_set in sets[1:]:
+            for mask, value in cube_set.cubes:
+                pieces = _minus(mask, value, masks[:n], values[:n], MAX_CUBES - n)
+                if n + len(pieces) > len(masks):
+                    grow = max(len(masks), len(pieces), 64)
+                    masks = np.concatenate([masks, np.zeros(grow, dtype=np.uint64)])
+                    values = np.concatenate([values, np.zeros(grow, dtype=np.uint64)])
+                for m, v in pieces:
+                    masks[n], values[n] = m, v
+                    n += 1
+        return CubeSet(zip(masks[:n].tolist(), values[:n].tolist()))
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         masks = np.array([m for m, _ in self.cubes], dtype=np.uint64)
@@ -87,15 +128,35 @@ class CubeSet:
         return masks, values
 
 
-def _complement(mask: int, value: int) -> list[Cube]:
-    """The words outside one cube, as disjoint cubes: agree on the fixed bits
-    above bit i, differ at bit i."""
-    out, prefix = [], 0
-    for bit in range(WORD_BITS - 1, -1, -1):
-        b = 1 << bit
-        if mask & b:
-            out.append((prefix | b, (value & prefix) | (~value & b)))
-            prefix |= b
+def _minus(mask: int, value: int, masks: np.ndarray, values: np.ndarray,
+           room: int = MAX_CUBES) -> list[Cube]:
+    """The cube (mask, value) minus the cubes (masks[i], values[i]), as disjoint cubes.
+
+    Split the cube on one bit at a time (both halves keep only the cubes that
+    still overlap them) until a half meets no cube (kept) or lies inside one
+    (dropped). The bit comes from the overlapping cube with the fewest bits
+    left to fix, so that cube swallows a half within a few splits.
+    ``room``: more pieces than this is an InputError (predicate too complex).
+    """
+    out: list[Cube] = []
+    stack = [(mask, value, masks, values)]
+    while stack:
+        m, v, cm, cv = stack.pop()
+        keep = ((cv ^ np.uint64(v)) & cm & np.uint64(m)) == 0
+        cm, cv = cm[keep], cv[keep]
+        if not len(cm):
+            out.append((m, v))
+            if len(out) > room:
+                raise InputError(f"predicate too complex: more than {MAX_CUBES} cubes")
+            continue
+        free = cm & np.uint64(~m & FULL)
+        left = np.bitwise_count(free)
+        nearest = int(np.argmin(left))
+        if left[nearest] == 0:
+            continue  # inside a cube: nothing of it is left
+        bit = 1 << (int(free[nearest]).bit_length() - 1)
+        stack.append((m | bit, v | bit, cm, cv))
+        stack.append((m | bit, v, cm, cv))
     return out
 
 
@@ -162,17 +223,17 @@ class _Parser:
     """Recursive descent: union := inter ('|' inter)*; inter := unary ('&' unary)*."""
 
     def __init__(self, tokens, text):
-        self.tokens, self.text, self.pos = tokens, text, 0
+        self.tokens, self.text, self.pos, self.depth = tokens, text, 0, 0
 
     def peek(self):
         return self.tokens[self.pos] if self.pos < len(self.tokens) else (None, None)
 
     def union(self) -> CubeSet:
-        result = self.inter()
+        parts = [self.inter()]
         while self.peek() == ("op", "|"):
             self.pos += 1
-            result = result | self.inter()
-        return result
+            parts.append(self.inter())
+        return parts[0] if len(parts) == 1 else CubeSet.union(*parts)
 
     def inter(self) -> CubeSet:
         result = self.unary()
@@ -182,21 +243,29 @@ class _Parser:
         return result
 
     def unary(self) -> CubeSet:
+        # A run of '!' is counted, not recursed into: only its parity matters.
+        negate = False
+        while self.peek() == ("op", "!"):
+            self.pos += 1
+            negate = not negate
         kind, value = self.peek()
         if kind is None:
             raise InputError(f"predicate {self.text!r} ends too early")
         self.pos += 1
         if kind == "term":
-            return CubeSet.term(*value)
-        if value == "!":
-            return ~self.unary()
-        if value == "(":
-            inner = self.union()
+            result = CubeSet.term(*value)
+        elif value == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise InputError(f"predicate nests parentheses deeper than {MAX_DEPTH}")
+            result = self.union()
             if self.peek() != ("op", ")"):
                 raise InputError(f"missing ')' in predicate {self.text!r}")
             self.pos += 1
-            return inner
-        raise InputError(f"unexpected {value!r} in predicate {self.text!r}")
+            self.depth -= 1
+        else:
+            raise InputError(f"unexpected {value!r} in predicate {self.text!r}")
+        return ~result if negate else result
 
 
 # ---- presets: the kernel predicates, read from policies.py -----------------
@@ -236,9 +305,11 @@ def _function_set(function_name: str) -> CubeSet:
 def _expr_set(node: ast.AST, where: str) -> CubeSet:
     if isinstance(node, ast.BoolOp):
         parts = [_expr_set(v, where) for v in node.values]
+        if isinstance(node.op, ast.Or):
+            return CubeSet.union(*parts)
         result = parts[0]
         for part in parts[1:]:
-            result = (result & part) if isinstance(node.op, ast.And) else (result | part)
+            result = result & part
         return result
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return ~_expr_set(node.operand, where)
@@ -299,11 +370,21 @@ def region_counts(regions: Regions, sets: CubeSet) -> list[int]:
 class FormResult:
     form: str
     kind: Kind
-    feature: str | None
+    #: The features of the form's rows (None: the Armv8.0 base), each once.
+    features: list[str | None] = field(default_factory=list)
     total: int = 0
     matched: int = 0
     false_positive_words: int = 0
     false_negative_words: int = 0
+
+    @property
+    def feature(self) -> str | None:
+        """The form's feature; several joined with "," (e.g. ``SVE,SVE2p1``) when
+        its rows differ; None when all of them are the Armv8.0 base."""
+        if self.features == [None]:
+            return None
+        names = sorted(self.features, key=lambda f: (f is not None, f or ""))
+        return ",".join("base" if f is None else f for f in names)
 
     @property
     def status(self) -> str:
@@ -377,7 +458,9 @@ def audit(predicate: CubeSet, *, against: str | None = None, table: Table | None
             continue
         result = by_form.get(row.form)
         if result is None:
-            result = by_form[row.form] = FormResult(row.form, row.kind, row.feature)
+            result = by_form[row.form] = FormResult(row.form, row.kind)
+        if row.feature not in result.features:
+            result.features.append(row.feature)
         result.total += regions.sizes[code]
         result.matched += matched[code]
 

@@ -15,16 +15,17 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, reading
 from .kinds import Kind
+from .policies import ATOMIC, POLICY_KINDS
 
 #: The corpus in a source checkout (it is not installed with the package).
 CORPUS_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "encodings.jsonl"
 ASSEMBLERS = ("keystone", "llvm")
 #: How the command line names the Armv8.0 base (feature None).
 BASE = "base"
-#: Kinds the C header flags as ``atomic_rmw``: the ones the default ``atomic`` policy upgrades.
-ATOMIC_KINDS = frozenset({Kind.ATOMIC_RMW.value, Kind.COMPARE_AND_SWAP.value})
+#: Kinds the C header flags as ``atomic_rmw``: the ones the ``atomic`` policy upgrades.
+ATOMIC_KINDS = frozenset(kind.value for kind in POLICY_KINDS[ATOMIC])
 _KEYS = ("asm", "word", "assembler", "feature", "kind", "form", "writes")
 
 
@@ -51,16 +52,29 @@ class Fixture:
         return values
 
 
+def _is_text(value) -> bool:
+    return isinstance(value, str) and value != "" and value.isprintable()
+
+
 def parse_line(text: str, where: str) -> Fixture:
     """One JSON line -> Fixture; InputError naming ``where`` when it is malformed."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"{where}: not JSON ({error.msg})") from None
+    except (ValueError, RecursionError):  # e.g. a 5000-digit number, 10000 nested '['
+        raise InputError(f"{where}: not a corpus line (JSON too large or too deep)") from None
     if not isinstance(data, dict) or any(k not in data for k in _KEYS):
         raise InputError(f"{where}: expected an object with keys {', '.join(_KEYS)}")
+    for key in ("asm", "word", "assembler", "kind", "feature", "form", "area"):
+        value = data.get(key)
+        optional = key in ("feature", "form", "area")
+        if not (optional and value is None) and not _is_text(value):
+            allowed = "text or null" if optional else "text"
+            raise InputError(f"{where}: {key} must be {allowed} on one printable line, "
+                             f"not {value!r:.60}")
     word = data["word"]
-    if not (isinstance(word, str) and len(word) == 8 and all(c in "0123456789abcdef" for c in word)):
+    if not (len(word) == 8 and all(c in "0123456789abcdef" for c in word)):
         raise InputError(f"{where}: word must be 8 lower-case hex digits, not {word!r}")
     if data["kind"] not in {k.value for k in Kind}:
         raise InputError(f"{where}: unknown kind {data['kind']!r}")
@@ -80,11 +94,16 @@ def load(path: Path | str | None = None) -> list[Fixture]:
     path = Path(path) if path is not None else CORPUS_PATH
     if not path.is_file():
         raise InputError(f"{path}: no corpus file (build it with `a64fault fixtures build`)")
+    with reading(path, "corpus file"):
+        data = path.read_bytes()
     fixtures = []
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle, start=1):
-            if text.strip():
-                fixtures.append(parse_line(text, f"{path}:{number}"))
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{path}:{number}: not UTF-8 text (is it a corpus file?)") from None
+        if text.strip():
+            fixtures.append(parse_line(text, f"{path}:{number}"))
     return fixtures
 
 
@@ -150,9 +169,6 @@ def _c_string(text: str) -> str:
     if not escaped.isprintable() or not escaped.isascii():
         raise InputError(f"cannot write {text!r} as a plain C string")
     return f'"{escaped}"'
-
-
-C_PREFIX = "a64fault"
 
 
 def to_c_header(fixtures, selection: str = "all") -> str:

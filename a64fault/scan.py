@@ -21,7 +21,7 @@ import numpy as np
 from . import vector
 from .decoder.elf import ElfImage
 from .errors import InputError
-from .kinds import KINDS_BY_CODE, Kind
+from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
 from .patterns import default_table
 from .policies import DEFAULT_POLICY, KERNEL_V5, POLICY_KINDS, check_policy
 
@@ -88,11 +88,10 @@ def _selector(policy: str | None, kinds) -> tuple[np.ndarray | None, object, str
             masks, values = preset(KERNEL_V5).arrays()
             return None, (masks.astype(np.uint32), values.astype(np.uint32)), label
         wanted = POLICY_KINDS[policy]
-    accept = np.zeros(len(table.rows) + SHIFT, dtype=bool)
-    for code, row in enumerate(table.rows):
-        accept[code + SHIFT] = row.kind in wanted
-    if Kind.OTHER in wanted:
-        accept[SHIFT - 1] = True  # NO_ROW words are kind other
+    # vt.row_kind is indexed by row code + 1 (NO_ROW, kind other, first): one
+    # more False in front makes it the acceptance per shifted code (DATA first).
+    row_accepts = np.isin(vector.vector_table(table).row_kind, [KIND_CODES[k] for k in wanted])
+    accept = np.concatenate([[False], row_accepts])
     return accept, None, label
 
 
@@ -104,7 +103,7 @@ def _cube_hits(words: np.ndarray, cubes) -> np.ndarray:
     return hit
 
 
-def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, decode_text=True,
+def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None,
               limit: int | None = None) -> ScanResult:
     """Classify the code of one ELF file (see the module docstring).
 
@@ -143,18 +142,18 @@ def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, decode_text
                 room = len(picked) if limit is None else max(0, limit - len(result.listed))
                 for i in (picked[:room] + s).tolist():
                     result.listed.append(_listing(image, vaddr + WORD_BYTES * i,
-                                                  int(words[i]), int(rows[i]), decode_text))
+                                                  int(words[i]), int(rows[i])))
             del words
     _fill_counts(result, row_counts, vt)
     return result
 
 
-def _listing(image, address: int, word: int, row: int, decode_text: bool) -> dict:
+def _listing(image, address: int, word: int, row: int) -> dict:
     from .decoder import decode
 
     table = default_table()
     kind = table.rows[row].kind if row >= 0 else Kind.OTHER
-    text = decode(word, address) if decode_text else None
+    text = decode(word, address)
     return {"address": f"{address:#x}", "symbol": image.symbolize(address),
             "word": f"{word:#010x}", "text": None if text is None else str(text),
             "kind": kind.value, "form": table.rows[row].form if row >= 0 else None}

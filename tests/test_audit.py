@@ -210,3 +210,102 @@ def test_text_output_and_usage_errors():
         done = run_audit(*args)
         assert done.returncode == 2, args
         assert done.stderr.startswith("a64fault: error:") and done.stderr.count("\n") == 1, args
+
+
+# ---- review fixes: nesting, union speed, features of a form ----------------
+
+def test_long_runs_of_not_are_fine_deep_parentheses_are_refused():
+    assert parse_predicate("!" * 5000 + "0:0").size() == 1 << 32
+    assert parse_predicate("!" * 5001 + "0:0").size() == 0
+    assert parse_predicate("(" * 100 + "!0x1:0x1" + ")" * 100).size() == 1 << 31
+    for text in ("(" * 101 + "0:0" + ")" * 101, "!(" * 3000 + "0:0" + ")" * 3000):
+        with pytest.raises(InputError, match="deeper than 100"):
+            parse_predicate(text)
+
+
+def test_deep_predicates_via_cli():
+    done = run_audit("audit", "--json", "!" * 5001 + "0:0")  # was a RecursionError
+    assert done.returncode == 0, done.stderr[-300:]
+    assert json.loads(done.stdout)["matched"] == 0
+    for text in ("(" * 3000 + "0:0" + ")" * 3000, "!(" * 3000 + "0:0" + ")" * 3000):
+        done = run_audit("audit", text)
+        assert done.returncode == 2, done.stderr[-300:]
+        assert done.stderr.startswith("a64fault: error:") and done.stderr.count("\n") == 1
+        assert "deeper than 100" in done.stderr
+
+
+def sparse_term(rng):
+    """A term fixing about 10 of the 12 low bits: 2000 of them cover part of the universe."""
+    low_mask = int(rng.integers(0, 1 << LOW_BITS) | rng.integers(0, 1 << LOW_BITS)
+                   | rng.integers(0, 1 << LOW_BITS))
+    return int(TOP) | low_mask, int(HIGH) | (int(rng.integers(0, 1 << LOW_BITS)) & low_mask)
+
+
+@pytest.mark.parametrize("make_term", [sparse_term, random_term])
+def test_union_of_2000_terms_is_fast_and_exact(make_term):
+    import time
+
+    rng = np.random.default_rng(23)
+    terms = [make_term(rng) for _ in range(2000)]
+    text = " | ".join(f"{m:#x}:{v:#x}" for m, v in terms)
+    start = time.perf_counter()
+    cubes = parse_predicate(text)
+    elapsed = time.perf_counter() - start
+    hit = np.zeros(len(UNIVERSE), dtype=bool)
+    for m, v in terms:
+        hit |= (UNIVERSE & np.uint32(m)) == np.uint32(v)
+    assert cubes.size() == int(hit.sum())
+    assert 0 < hit.sum() < len(UNIVERSE) or make_term is random_term
+    masks, values = cubes.arrays()
+    per_word = ((UNIVERSE[:, None].astype(np.uint64) & masks) == values).sum(axis=1)
+    assert np.array_equal(per_word, hit.astype(int))  # disjoint, and exactly the words
+    assert elapsed < 5, f"union of 2000 terms took {elapsed:.1f} s"
+
+
+def test_difference_and_complement_match_enumeration():
+    rng = np.random.default_rng(24)
+    for _ in range(100):
+        (a, ha), (b, hb) = random_expr(rng), random_expr(rng)
+        sa, sb = in_universe(parse_predicate(a)), in_universe(parse_predicate(b))
+        assert (sa - sb).size() == int((ha & ~hb).sum())
+        assert in_universe(~sa).size() == int((~ha).sum())
+        assert CubeSet.union(sa, sb, sa).size() == int((ha | hb).sum())
+
+
+def test_too_many_cubes_is_an_input_error_not_a_hang(monkeypatch):
+    import time
+
+    import a64fault.audit
+
+    monkeypatch.setattr(a64fault.audit, "MAX_CUBES", 20_000)  # the same path, sooner
+    rng = np.random.default_rng(25)
+    text = " | ".join(f"{int(rng.integers(0, 1 << 32)) & int(rng.integers(0, 1 << 32)):#x}:0"
+                      for _ in range(200))
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="too complex"):
+        parse_predicate(text)
+    assert time.perf_counter() - start < 10
+
+
+def test_a_form_with_rows_of_two_features_reports_both():
+    table = Table(read_rows(synthetic_rows_text() + f"""
+SPLIT | 0101 0000 0000 0000 0000 0011 0000 0 c:3 | load | P | -
+SPLIT | 0101 0000 0000 0000 0000 0011 0001 0 c:3 | load | - | -
+"""))
+    result = audit(in_universe(CubeSet.everything()), table=table)
+    assert result.form("SPLIT").feature == "base,P"
+    assert result.form("SPLIT").total == 16
+    assert result.form("INNER").feature == "X" and result.form("OUTER").feature is None
+
+
+def test_real_sve_forms_report_sve_and_sve2p1():
+    done = run_audit("audit", "--against", "none", "--json", "0:0")
+    assert done.returncode == 0, done.stderr
+    forms = forms_of(json.loads(done.stdout))
+    for name in ("LD1D (scalar plus scalar)", "LD1W (scalar plus immediate)",
+                 "ST1W (scalar plus scalar)", "ST1D (scalar plus immediate)"):
+        assert forms[name]["feature"] == "SVE,SVE2p1", name
+    assert forms["LDADD"]["feature"] == "LSE" and forms["LDR (literal)"]["feature"] is None
+    text = run_audit("audit", "--against", "none", "0:0").stdout
+    line = next(x for x in text.splitlines() if x.strip().startswith("LD1W (scalar plus scalar)"))
+    assert "SVE,SVE2p1" in line

@@ -92,3 +92,58 @@ def test_bad_selection_is_one_line_and_status_2(args, message):
 def test_missing_corpus_file_is_status_2(tmp_path):
     done = run("fixtures", "stats", "--corpus", str(tmp_path / "none.jsonl"))
     assert done.returncode == 2 and "no corpus file" in done.stderr
+
+
+GOOD = FIXTURES[0].to_dict()
+
+
+def test_binary_file_is_one_line_naming_the_line(tmp_path):
+    binary = tmp_path / "ls"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\xff\xfe\x00\n" * 3)
+    done = run("fixtures", "stats", "--corpus", str(binary))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [f"a64fault: error: {binary}:1: not UTF-8 text "
+                                        "(is it a corpus file?)"]
+
+
+@pytest.mark.parametrize("key, value", [
+    ("asm", 5), ("asm", ""), ("asm", "ldr\nx0"), ("feature", 7), ("form", 1.5),
+    ("form", ["LDADD"]), ("kind", ["load"]), ("assembler", {"a": 1}), ("word", 123),
+    ("area", 3), ("writes", "yes"),
+])
+def test_every_field_is_type_checked(tmp_path, key, value):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(GOOD) + "\n" + json.dumps({**GOOD, key: value}) + "\n")
+    with pytest.raises(corpus.InputError, match=rf"bad\.jsonl:2: {key}"):
+        corpus.load(bad)
+    done = run("fixtures", "export", "--format", "c", "--corpus", str(bad))
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert "Traceback" not in done.stderr and f"bad.jsonl:2: {key}" in done.stderr
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "1" * 5000])
+def test_pathological_json_is_an_input_error(tmp_path, text):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(text + "\n")
+    with pytest.raises(corpus.InputError, match="bad.jsonl:1"):
+        corpus.load(bad)
+
+
+def test_null_feature_and_form_still_load(tmp_path):
+    path = tmp_path / "ok.jsonl"
+    path.write_text(json.dumps({**GOOD, "feature": None, "form": None}) + "\n")
+    (fixture,) = corpus.load(path)
+    assert fixture.feature is None and fixture.form is None and fixture.word == FIXTURES[0].word
+
+
+def test_atomic_flag_is_the_atomic_policy():
+    assert corpus.ATOMIC_KINDS == {"atomic-rmw", "compare-and-swap"}
+
+
+def test_c_header_names_the_selection():
+    done = run("fixtures", "export", "--format", "c", "--kind", "compare-and-swap",
+               "--feature", "LSE")
+    assert done.returncode == 0, done.stderr
+    assert "selection: kind=compare-and-swap feature=LSE." in done.stdout
+    done = run("fixtures", "export", "--format", "c", "--feature", "LSE")
+    assert "selection: feature=LSE." in done.stdout

@@ -232,3 +232,29 @@ def test_limit_caps_the_listing_not_the_count():
                             str(ELF / "tiny-le")).stdout)
     assert full["selected"] == capped["selected"] == len(full["listed"]) == 2
     assert capped["listed"] == full["listed"][:1]
+
+
+def test_text_listing_prints_dash_for_no_form():
+    done = run("scan", "--kind", "other", "--limit", "2", str(ELF / "tiny-le"))
+    assert done.returncode == 0, done.stderr
+    listed = [line for line in done.stdout.splitlines() if line.startswith("    ")]
+    assert len(listed) == 2 and "None" not in done.stdout
+    assert all(line.split()[-1] == "-" for line in listed)
+
+
+@pytest.mark.parametrize("policy, kinds", [("atomic", None), ("atomic+exclusive", None),
+                                           ("none", None), (None, ["other", "load"]),
+                                           (None, ["prefetch"])])
+def test_selector_accepts_the_rows_of_the_wanted_kinds(policy, kinds):
+    from a64fault.kinds import Kind
+    from a64fault.patterns import default_table
+    from a64fault.policies import POLICY_KINDS
+    from a64fault.scan import SHIFT, _selector
+
+    accept, cubes, _ = _selector(policy, kinds)
+    wanted = {Kind(k) for k in kinds} if kinds else POLICY_KINDS[policy]
+    rows = default_table().rows
+    assert cubes is None and len(accept) == len(rows) + SHIFT
+    assert not accept[0]  # data words are never listed
+    assert accept[SHIFT - 1] == (Kind.OTHER in wanted)  # words of no row are kind other
+    assert accept[SHIFT:].tolist() == [row.kind in wanted for row in rows]

@@ -83,7 +83,11 @@ def export(fmt, kinds, features, output, corpus_path):
     chosen = corpus.select(corpus.load(corpus_path), kinds, features)
     if not chosen:
         raise InputError("the selection is empty")
-    parts = [f"kind={','.join(kinds)}"] * bool(kinds) + [f"feature={','.join(features)}"] * bool(features)
+    parts = []
+    if kinds:
+        parts.append(f"kind={','.join(kinds)}")
+    if features:
+        parts.append(f"feature={','.join(features)}")
     if fmt == "c":
         output.write(corpus.to_c_header(chosen, " ".join(parts) or "all"))
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 
 import click
 
@@ -49,7 +50,7 @@ def _print_text(result: dict) -> None:
     echo(f"  {result['selection']}: {result['selected']} instructions{more}")
     for item in result["listed"]:
         echo(f"    {item['address']:>12}  {item['symbol'] or '?':<32} {item['word']}  "
-             f"{item['text'] or '(unknown)':<32} {item['kind']:<17} {item['form']}")
+             f"{item['text'] or '(unknown)':<32} {item['kind']:<17} {item['form'] or '-'}")
 
 
 @click.command(name="scan", short_help="Count kinds in ELF files; list what a policy upgrades.")
@@ -75,12 +76,10 @@ def command(files, policy, kinds, limit, jobs, as_json):
     failed = 0
     show_bar = sys.stderr.isatty() and len(tasks) > 1
     bar = click.progressbar(length=len(tasks), file=sys.stderr, label="scanning") if show_bar \
-        else None
-    if bar is not None:
-        bar.__enter__()
-    try:
+        else nullcontext()
+    with bar:
         for path, result, error in _results(jobs, tasks):
-            if bar is not None:
+            if show_bar:
                 bar.update(1)
             if error is not None:
                 failed += 1
@@ -90,8 +89,5 @@ def command(files, policy, kinds, limit, jobs, as_json):
                 click.echo(json.dumps(result))
             else:
                 _print_text(result)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     if failed:
         sys.exit(1)
