@@ -14,13 +14,11 @@ are data: not counted as instructions and never listed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from . import vector
 from .decoder.elf import ElfImage
-from .errors import InputError
 from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
 from .patterns import default_table
 from .policies import DEFAULT_POLICY, KERNEL_V5, POLICY_KINDS, check_policy

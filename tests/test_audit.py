@@ -288,7 +288,7 @@ def test_too_many_cubes_is_an_input_error_not_a_hang(monkeypatch):
 
 
 def test_a_form_with_rows_of_two_features_reports_both():
-    table = Table(read_rows(synthetic_rows_text() + f"""
+    table = Table(read_rows(synthetic_rows_text() + """
 SPLIT | 0101 0000 0000 0000 0000 0011 0000 0 c:3 | load | P | -
 SPLIT | 0101 0000 0000 0000 0000 0011 0001 0 c:3 | load | - | -
 """))
