@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import policies
+from .decoder.words import parse_int
 from .errors import InputError
 from .kinds import Kind
 from .patterns import Table, default_table
+from .word import WORD_BITS, WORD_ONES
 
-WORD_BITS = 32
-FULL = (1 << WORD_BITS) - 1
+FULL = WORD_ONES
 #: A predicate that expands to more disjoint cubes than this is refused.
 MAX_CUBES = 200_000
 #: Parentheses nested deeper than this are refused (the parser recurses on them).
@@ -184,14 +185,8 @@ _TOKEN = re.compile(r"\s*(?:(?P<term>[0-9A-Fa-fxX_]+\s*:\s*[0-9A-Fa-fxX_]+)|(?P<
 
 
 def _number(text: str, whole: str) -> int:
-    try:
-        value = int(text.replace("_", ""), 0)
-    except ValueError:
-        raise InputError(f"cannot read {text!r} in predicate {whole!r}: "
-                         "use hex (0x...) or decimal numbers") from None
-    if not 0 <= value <= FULL:
-        raise InputError(f"{text} in predicate {whole!r} does not fit in 32 bits")
-    return value
+    """A mask or value of a term: 0x hex or decimal, at most 32 bits."""
+    return parse_int(text, f"in predicate {whole!r}, number", bits=WORD_BITS)
 
 
 def parse_predicate(text: str) -> CubeSet:
