@@ -28,6 +28,7 @@ import inspect
 import re
 import textwrap
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -58,19 +59,19 @@ class CubeSet:
             raise InputError(f"predicate too complex: more than {MAX_CUBES} cubes")
 
     @classmethod
-    def term(cls, mask: int, value: int) -> "CubeSet":
+    def term(cls, mask: int, value: int) -> CubeSet:
         if value & ~mask:
             return cls()  # (w & mask) == value can never hold
         return cls([(mask, value)])
 
     @classmethod
-    def everything(cls) -> "CubeSet":
+    def everything(cls) -> CubeSet:
         return cls([(0, 0)])
 
     def size(self) -> int:
         return sum(1 << (WORD_BITS - bin(m).count("1")) for m, _ in self.cubes)
 
-    def __and__(self, other: "CubeSet") -> "CubeSet":
+    def __and__(self, other: CubeSet) -> CubeSet:
         small, large = sorted((self, other), key=lambda s: len(s.cubes))
         if not small.cubes:
             return CubeSet()
@@ -83,10 +84,10 @@ class CubeSet:
                 break  # CubeSet() refuses it
         return CubeSet(out)
 
-    def __invert__(self) -> "CubeSet":
+    def __invert__(self) -> CubeSet:
         return CubeSet.everything() - self
 
-    def __sub__(self, other: "CubeSet") -> "CubeSet":
+    def __sub__(self, other: CubeSet) -> CubeSet:
         """The words of self outside other: each cube loses only its overlap."""
         if not other.cubes or not self.cubes:
             return CubeSet(self.cubes)
@@ -96,11 +97,11 @@ class CubeSet:
             out.extend(_minus(mask, value, om, ov, MAX_CUBES - len(out)))
         return CubeSet(out)
 
-    def __or__(self, other: "CubeSet") -> "CubeSet":
+    def __or__(self, other: CubeSet) -> CubeSet:
         return CubeSet.union(self, other)
 
     @staticmethod
-    def union(*sets: "CubeSet") -> "CubeSet":
+    def union(*sets: CubeSet) -> CubeSet:
         """The union of ``sets``: each cube loses its overlap with the cubes kept so far.
 
         Kept cubes live in growing numpy arrays, so a union of n terms costs
@@ -191,7 +192,8 @@ def _number(text: str, whole: str) -> int:
 
 def parse_predicate(text: str) -> CubeSet:
     """Parse ``MASK:VALUE`` terms joined with | & ! ( ) into a CubeSet."""
-    tokens, pos = [], 0
+    tokens: list[tuple[str, Any]] = []
+    pos = 0
     text = text.strip()
     while pos < len(text):
         m = _TOKEN.match(text, pos)
@@ -290,9 +292,10 @@ def _function_set(function_name: str) -> CubeSet:
     """
     function = getattr(policies, function_name)
     tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    body = tree.body[0].body
-    returns = [node for node in body if isinstance(node, ast.Return)]
-    if len(returns) != 1:
+    definition = tree.body[0]
+    assert isinstance(definition, ast.FunctionDef)
+    returns = [node for node in definition.body if isinstance(node, ast.Return)]
+    if len(returns) != 1 or returns[0].value is None:
         raise InputError(f"policies.{function_name} is not a single-expression predicate")
     return _expr_set(returns[0].value, function_name)
 
@@ -313,7 +316,9 @@ def _expr_set(node: ast.AST, where: str) -> CubeSet:
     if (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)
             and isinstance(node.left, ast.BinOp) and isinstance(node.left.op, ast.BitAnd)
             and isinstance(node.left.right, ast.Constant)
-            and isinstance(node.comparators[0], ast.Constant)):
+            and isinstance(node.comparators[0], ast.Constant)
+            and isinstance(node.left.right.value, int)
+            and isinstance(node.comparators[0].value, int)):
         return CubeSet.term(node.left.right.value, node.comparators[0].value)
     raise InputError(f"cannot translate {ast.unparse(node)!r} in policies.{where}")
 

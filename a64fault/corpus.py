@@ -149,7 +149,7 @@ def format_stats(fixtures) -> str:
         row = counts[feature]
         cells = "  ".join(f"{row[k]:>{max(len(k), 5)}}" for k in kinds)
         lines.append(f"{feature:<{width}}  {cells}  {sum(row.values()):>5}")
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for row in counts.values():
         totals.update(row)
     cells = "  ".join(f"{totals[k]:>{max(len(k), 5)}}" for k in kinds)

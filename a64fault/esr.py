@@ -10,6 +10,7 @@ ISS fields, the fault status code with its name and type, and the ISS2 fields.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from .errors import InputError
 
@@ -248,11 +249,11 @@ class Syndrome:
     @property
     def access_size(self) -> int | None:
         """Bytes accessed, from SAS, when ISV says the syndrome is valid."""
-        return 1 << self.sas if self.isv else None
+        return 1 << self.sas if self.isv and self.sas is not None else None
 
     def to_dict(self) -> dict:
         """Every field plus the derived properties, for JSON."""
-        out = {"hex": f"{self.value:#018x}"}
+        out: dict[str, object] = {"hex": f"{self.value:#018x}"}
         out.update(asdict(self))
         out.update(
             is_data_abort=self.is_data_abort,
@@ -280,7 +281,7 @@ def decode(esr: int) -> Syndrome:
         raise InputError(f"ESR {esr:#x} is wider than 64 bits")
     top = {name: bits(esr, hi, lo) for name, (hi, lo) in ESR_LAYOUT.items()}
     ec = top["ec"]
-    values = dict(value=esr, ec_name=EC_NAMES.get(ec, f"unallocated EC {ec:#04x}"), **top)
+    values: dict[str, Any] = dict(value=esr, ec_name=EC_NAMES.get(ec, f"unallocated EC {ec:#04x}"), **top)
     if ec in (EC_DATA_ABORT_LOWER, EC_DATA_ABORT_SAME, EC_INSTRUCTION_ABORT_LOWER,
               EC_INSTRUCTION_ABORT_SAME):
         wanted = (DATA_ABORT_ISS if ec in (EC_DATA_ABORT_LOWER, EC_DATA_ABORT_SAME)

@@ -14,7 +14,7 @@ one list index.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from .classify import Classification, classify
 from .errors import InputError
@@ -78,7 +78,7 @@ def accepts(policy: str, classification: Classification) -> bool:
     return classification.kind in POLICY_KINDS[policy]
 
 
-@lru_cache(maxsize=None)
+@cache
 def upgrade_index(policy: str) -> list[int]:
     """Per lookup key: 1 upgrade, 0 not, -1 decided by the bits outside the key."""
     kinds = POLICY_KINDS[policy]
@@ -93,7 +93,7 @@ def _make_upgrades():
     from .patterns.table import KEY_PARTS
 
     (mask_hi, shift_hi, pos_hi), (mask_lo, shift_lo, pos_lo) = KEY_PARTS
-    indexes = {}
+    indexes: dict[str, list[int]] = {}
 
     def upgrades(word: int, policy: str = DEFAULT_POLICY) -> bool:
         """Whether ``policy`` upgrades a read fault on ``word``: the fault model's hot path.

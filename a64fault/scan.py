@@ -75,7 +75,7 @@ def _selector(policy: str | None, kinds) -> tuple[np.ndarray | None, object, str
     """(accept per shifted row code, word predicate or None, label) of the listing."""
     table = default_table()
     if kinds:
-        wanted = {Kind(k) for k in kinds}
+        wanted = frozenset(Kind(k) for k in kinds)
         label = "kind " + ",".join(sorted(k.value for k in wanted))
     else:
         policy = check_policy(policy or DEFAULT_POLICY)
@@ -117,7 +117,7 @@ def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None,
         ranges = image.executable_ranges()
         result.ranges = ranges
         data = data_ranges(image.mapping_symbols(), ranges)
-        for name, vaddr, offset, length in ranges:
+        for _name, vaddr, offset, length in ranges:
             count = length // WORD_BYTES
             if count == 0:
                 continue

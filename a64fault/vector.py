@@ -30,8 +30,8 @@ import numpy as np
 
 from .kinds import KIND_CODES, Kind
 from .patterns import default_table
-from .word import WORD_LIMIT
 from .patterns.table import AMBIGUOUS, KEY_BITS, KEY_RANGES, NO_ROW, Table, build_index, keys_of
+from .word import WORD_LIMIT
 
 #: Words per chunk: its key temporaries stay in cache (128 K measured fastest here).
 CHUNK = 1 << 17

@@ -196,7 +196,7 @@ def bench_upgrades(runs: int) -> None:
     for policy in ("atomic", "kernel-v5"):
         upgrades(words[0], policy)
 
-        def run():
+        def run(policy=policy):
             for w in words:
                 upgrades(w, policy)
 

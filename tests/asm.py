@@ -6,14 +6,14 @@ real assembler, never from a64fault's own encoder (it has none).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pytest
 
 from a64fault import assembler
 
 
-@lru_cache(maxsize=None)
+@cache
 def _assemble(lines: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(assembler.assemble(list(lines)))
 

@@ -137,7 +137,7 @@ def test_null_feature_and_form_still_load(tmp_path):
 
 
 def test_atomic_flag_is_the_atomic_policy():
-    assert corpus.ATOMIC_KINDS == {"atomic-rmw", "compare-and-swap"}
+    assert {"atomic-rmw", "compare-and-swap"} == corpus.ATOMIC_KINDS
 
 
 def test_c_header_names_the_selection():

@@ -5,10 +5,9 @@ import random
 
 import pytest
 
-from a64fault.errors import InputError
-from a64fault.model import Setup, parse_size, simulate
 from a64fault import assembler as asm
-from a64fault.model import syndrome
+from a64fault.errors import InputError
+from a64fault.model import Setup, parse_size, simulate, syndrome
 from a64fault.model.encodings import WORDS
 from a64fault.model.state import EMPTY, Pmd, Pte, Region, RegionState, RunMap
 

@@ -27,12 +27,12 @@ PROGRAMS = {
     "madv-populate-write": None,
 }
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def kind_of(word):
     return classify(word).kind.value
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def decision(word, esr_value, policy):
     d = decide(word, esr_value, el=0, vma_writable=True, policy=policy)
     return d.effective, d.upgraded

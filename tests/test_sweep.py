@@ -191,4 +191,5 @@ def test_every_disagreement_with_capstone_is_allowlisted():
         for form, ours, mnemonic, theirs in [g]
     )
     stale = [f"line {e.line}: {e.form} | {e.mnemonic}" for e in entries if not used[e.line]]
-    assert not stale, f"{ALLOWLIST.name} entries that match no disagreement (remove them):\n" + "\n".join(stale)
+    assert not stale, (f"{ALLOWLIST.name} entries that match no disagreement (remove them):\n"
+                       + "\n".join(stale))

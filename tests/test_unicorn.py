@@ -36,9 +36,19 @@ FILL = b"\x5a"
 
 def _worker() -> None:
     """Read 'prefix word' hex pairs on stdin; print one JSON result per line."""
-    from unicorn import (UC_ARCH_ARM64, UC_HOOK_MEM_READ, UC_HOOK_MEM_READ_UNMAPPED,
-                         UC_HOOK_MEM_WRITE, UC_HOOK_MEM_WRITE_PROT, UC_HOOK_MEM_WRITE_UNMAPPED,
-                         UC_MODE_ARM, UC_PROT_EXEC, UC_PROT_READ, Uc, UcError)
+    from unicorn import (
+        UC_ARCH_ARM64,
+        UC_HOOK_MEM_READ,
+        UC_HOOK_MEM_READ_UNMAPPED,
+        UC_HOOK_MEM_WRITE,
+        UC_HOOK_MEM_WRITE_PROT,
+        UC_HOOK_MEM_WRITE_UNMAPPED,
+        UC_MODE_ARM,
+        UC_PROT_EXEC,
+        UC_PROT_READ,
+        Uc,
+        UcError,
+    )
     from unicorn import arm64_const as regs
 
     uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)

@@ -20,6 +20,7 @@ def _load_builder():
     if not BUILDER.is_file():
         raise InputError(f"{BUILDER}: no fixture builder (it lives in a source checkout)")
     spec = importlib.util.spec_from_file_location("a64fault_fixtures_build", BUILDER)
+    assert spec is not None and spec.loader is not None  # BUILDER is a .py file
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -55,7 +56,7 @@ def build(out, specs):
         raise InputError(summary) from None
     except ImportError as error:
         raise InputError(f"an assembler is missing: {error}") from None
-    assemblers = {}
+    assemblers: dict[str, int] = {}
     for record in records:
         assemblers[record["assembler"]] = assemblers.get(record["assembler"], 0) + 1
     split = ", ".join(f"{n} {name}" for name, n in sorted(assemblers.items()))

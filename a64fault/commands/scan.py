@@ -76,10 +76,10 @@ def command(files, policy, kinds, limit, jobs, as_json):
     failed = 0
     show_bar = sys.stderr.isatty() and len(tasks) > 1
     bar = click.progressbar(length=len(tasks), file=sys.stderr, label="scanning") if show_bar \
-        else nullcontext()
-    with bar:
-        for path, result, error in _results(jobs, tasks):
-            if show_bar:
+        else None
+    with bar if bar is not None else nullcontext():
+        for _path, result, error in _results(jobs, tasks):
+            if bar is not None:
                 bar.update(1)
             if error is not None:
                 failed += 1

@@ -9,7 +9,6 @@ from ..errors import InputError
 from ..word import WORD_BYTES, WORD_LIMIT
 
 
-
 class Text(NamedTuple):
     """Capstone's rendering of one instruction; str() gives ``"mnemonic op_str"``."""
 

@@ -37,7 +37,6 @@ from elftools.elf.enums import ENUM_P_TYPE_BASE, ENUM_SH_TYPE_BASE
 from ..errors import InputError, reading
 from ..word import WORD_BYTES
 
-
 #: How many symbols below an address symbolize() looks at (nested/overlapping symbols).
 _SYMBOLIZE_WINDOW = 64
 
@@ -433,7 +432,7 @@ class ElfImage:
                 data.close()
             except BufferError:  # a code_words() view is still alive; the GC unmaps it
                 pass
-            self._data = None
+            self._data = None  # type: ignore[assignment]  # closed: no use after this
 
     def __enter__(self):
         return self

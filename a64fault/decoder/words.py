@@ -17,8 +17,9 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import Literal, NamedTuple
 
 from ..errors import InputError, reading
 from ..word import WORD_BYTES, WORD_LIMIT
@@ -79,7 +80,8 @@ def words_from_bytes(data: bytes, endian: str = "little", what: str = "input") -
     if len(data) % WORD_BYTES:
         raise InputError(f"{what} holds {len(data)} bytes, not a multiple of 4 "
                          f"({len(data) % WORD_BYTES} left over)")
-    return [int.from_bytes(data[i:i + WORD_BYTES], endian) for i in range(0, len(data), WORD_BYTES)]
+    order: Literal["little", "big"] = "big" if endian == "big" else "little"
+    return [int.from_bytes(data[i:i + WORD_BYTES], order) for i in range(0, len(data), WORD_BYTES)]
 
 
 def parse_bytes(text: str, endian: str = "little") -> list[int]:

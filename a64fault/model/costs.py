@@ -67,7 +67,7 @@ class Costs:
         """Estimated khugepaged time for the collapses counted in ``c``."""
         return c.collapses * (self.alloc_2m + self.collapse_copy_2m + self.tlbi)
 
-    def with_overrides(self, settings: list[str]) -> "Costs":
+    def with_overrides(self, settings: list[str]) -> Costs:
         """A copy with ``name=microseconds`` settings applied (InputError if malformed)."""
         names = {f.name for f in fields(self)}
         changes = {}

@@ -44,7 +44,7 @@ class Counters:
             setattr(self, name, 0)
         self.fault_classes = Counter()
 
-    def add(self, other: "Counters", times: int = 1) -> None:
+    def add(self, other: Counters, times: int = 1) -> None:
         """Add ``times`` copies of ``other`` to these counters."""
         for name in FIELDS:
             setattr(self, name, getattr(self, name) + times * getattr(other, name))

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..fault import decide
 from ..classify import classify
+from ..fault import decide
 from ..kinds import Kind
 from . import syndrome
 from .kernel import FaultContext, handle_fault
@@ -55,7 +55,7 @@ class Op:
     asm: str | None = None
 
     @classmethod
-    def of(cls, word: int, asm: str | None = None) -> "Op":
+    def of(cls, word: int, asm: str | None = None) -> Op:
         return cls(word, classify(word).kind, asm)
 
     @property

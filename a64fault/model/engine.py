@@ -17,8 +17,18 @@ from ..policies import check_policy
 from .counters import Counters
 from .cpu import Op, execute, run_program
 from .kernel import FaultContext, Kernel
-from .state import (PAGE_SHIFT, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTES_PER_PMD, Pmd, Pte, Region,
-                    RegionState, RunMap)
+from .state import (
+    PAGE_SHIFT,
+    PAGE_SIZE,
+    PMD_SHIFT,
+    PMD_SIZE,
+    PTES_PER_PMD,
+    Pmd,
+    Pte,
+    Region,
+    RegionState,
+    RunMap,
+)
 
 THP_MODES = ("never", "madvise", "always")
 THP_STATE = RegionState(Pmd.THP)

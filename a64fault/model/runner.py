@@ -9,7 +9,8 @@ from ..policies import POLICIES, check_policy
 from .costs import DEFAULT_COSTS, Costs
 from .cpu import Op
 from .engine import THP_MODES, Simulation, Vma
-from .kernel import KERNELS, kernel as kernel_named
+from .kernel import KERNELS
+from .kernel import kernel as kernel_named
 from .state import ADDRESS_SPACE, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTES_PER_PMD, VA_BITS
 from .trace import read_trace
 from .workloads import TRACE, builtin, page_aligned, parse_size

@@ -7,7 +7,7 @@ ESR decoder share one layout and no constant is written by hand.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from ..esr import DATA_ABORT_ISS, EC_DATA_ABORT_LOWER, ESR_LAYOUT, place
 
@@ -32,7 +32,7 @@ def dfsc(fault_type: str, level: int) -> int:
             | place(level, DFSC_LEVEL_BITS - 1, 0))
 
 
-@lru_cache(maxsize=None)
+@cache
 def data_abort(*, wnr: bool, fault_type: str, level: int, cm: bool = False) -> int:
     """ESR for a data abort from EL0 (ISV=0, as every abort reported to EL1 for LSE)."""
     iss = (place(int(cm), *DATA_ABORT_ISS["cm"])

@@ -38,13 +38,13 @@ def read_trace(path: str) -> list[Access]:
         raise InputError(f"{path}: the trace has no accesses")
     parsed = [_parse_row(path, where, row) for where, row in rows]
     # asm lines without a word: assemble each distinct line once, errors naming its first row.
-    first_row = {}
+    first_row: dict[str, int] = {}
     for where, word, asm, _ in parsed:
-        if word is None:
+        if word is None and asm is not None:
             first_row.setdefault(asm, where)
     lines = list(first_row)
     words = assemble(lines, [f"{path}:{first_row[line]}: {line!r}" for line in lines])
-    assembled = dict(zip(lines, words))
+    assembled: dict[str | None, int] = dict(zip(lines, words))
     return [Access(assembled[asm] if word is None else word, address, asm)
             for _, word, asm, address in parsed]
 

@@ -32,7 +32,6 @@ from pathlib import Path
 from ..kinds import Kind
 from ..word import WORD_BITS
 
-
 _OPCODE = re.compile(r"[01]+")
 _SHOULD_BE = re.compile(r"\(([01]+)\)")
 _FREE_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)(?::(\d+))?")
@@ -92,7 +91,9 @@ class Row:
             return None
         if spec.isdigit():
             return int(spec)
-        base, name = _BYTES_SHIFT.fullmatch(spec).groups()
+        match = _BYTES_SHIFT.fullmatch(spec)
+        assert match is not None  # checked when the row was read
+        base, name = match.groups()
         return int(base) << self.fields[name].extract(word)
 
 
