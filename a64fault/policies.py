@@ -3,7 +3,8 @@
 * ``none``: never.
 * ``kernel-v5``: Yang Shi's v5 predicate, copied verbatim (false matches
   included); the only hand-written hex masks in the project, because they
-  are the thing under audit.
+  are the thing under audit. It is one predicate object (terms.py): the
+  same object answers ``upgrades()`` and gives the audit and scan its words.
 * ``atomic`` (default): every ``atomic-rmw`` and ``compare-and-swap`` form.
 * ``atomic+exclusive``: also ``load-exclusive``.
 
@@ -20,6 +21,7 @@ from .classify import Classification, classify
 from .errors import InputError
 from .kinds import Kind
 from .patterns import AMBIGUOUS, NO_ROW, default_table
+from .terms import AllOf, AnyOf, Test
 from .word import WORD_BITS, WORD_ONES
 
 NONE = "none"
@@ -39,27 +41,13 @@ POLICY_KINDS = {
 
 # --- Yang Shi, "arm64: mm: force write fault for atomic RMW instructions", v5.
 # Copied verbatim from the patch's insn.h additions: these literals are under audit.
-def kernel_v5_class_atomic(w: int) -> bool:
-    return (w & 0x3b200c00) == 0x38200000
-
-
-def kernel_v5_has_wr_perm(w: int) -> bool:
-    return ((w & 0x3f207c00) == 0x38200000 or (w & 0x3f208c00) == 0x38200000
-            or (w & 0x7fe06c00) == 0x78202000 or (w & 0xbf204c00) == 0x38200000)
-
-
-def kernel_v5_cas(w: int) -> bool:
-    return (w & 0x3fa07c00) == 0x08a07c00
-
-
-def kernel_v5_casp(w: int) -> bool:
-    return (w & 0xbfa07c00) == 0x08207c00
-
-
-def kernel_v5(w: int) -> bool:
-    """The v5 predicate: (class_atomic && has_wr_perm) || cas || casp."""
-    return (kernel_v5_class_atomic(w) and kernel_v5_has_wr_perm(w)) or kernel_v5_cas(w) \
-        or kernel_v5_casp(w)
+kernel_v5_class_atomic = Test(0x3b200c00, 0x38200000)
+kernel_v5_has_wr_perm = AnyOf(Test(0x3f207c00, 0x38200000), Test(0x3f208c00, 0x38200000),
+                              Test(0x7fe06c00, 0x78202000), Test(0xbf204c00, 0x38200000))
+kernel_v5_cas = Test(0x3fa07c00, 0x08a07c00)
+kernel_v5_casp = Test(0xbfa07c00, 0x08207c00)
+#: The v5 predicate: (class_atomic && has_wr_perm) || cas || casp.
+kernel_v5 = AnyOf(AllOf(kernel_v5_class_atomic, kernel_v5_has_wr_perm), kernel_v5_cas, kernel_v5_casp)
 # --- end of the verbatim predicate.
 
 
@@ -94,6 +82,7 @@ def _make_upgrades():
 
     (mask_hi, shift_hi, pos_hi), (mask_lo, shift_lo, pos_lo) = KEY_PARTS
     indexes: dict[str, list[int]] = {}
+    kernel_v5_function = kernel_v5.function()
 
     def upgrades(word: int, policy: str = DEFAULT_POLICY) -> bool:
         """Whether ``policy`` upgrades a read fault on ``word``: the fault model's hot path.
@@ -105,7 +94,7 @@ def _make_upgrades():
         index = indexes.get(policy)
         if index is None:
             if policy == KERNEL_V5:
-                return kernel_v5(word)
+                return kernel_v5_function(word)
             index = indexes[policy] = upgrade_index(check_policy(policy))
         answer = index[((word & mask_hi) >> shift_hi) << pos_hi
                        | ((word & mask_lo) >> shift_lo) << pos_lo]

@@ -81,9 +81,9 @@ def _selector(policy: str | None, kinds) -> tuple[np.ndarray | None, object, str
         policy = check_policy(policy or DEFAULT_POLICY)
         label = f"policy {policy}"
         if policy == KERNEL_V5:
-            from .audit import preset
+            from .policies import kernel_v5
 
-            masks, values = preset(KERNEL_V5).arrays()
+            masks, values = kernel_v5.cube_set().arrays()
             return None, (masks.astype(np.uint32), values.astype(np.uint32)), label
         wanted = POLICY_KINDS[policy]
     # vt.row_kind is indexed by row code + 1 (NO_ROW, kind other, first): one

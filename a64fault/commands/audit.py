@@ -10,38 +10,6 @@ from ..errors import InputError
 from ..policies import DEFAULT_POLICY, POLICIES
 
 
-def _form_line(f, words: int | None = None) -> str:
-    feature = f.feature or "base"
-    amount = f"{f.matched}/{f.total}" if words is None else f"{words}"
-    return f"  {f.form:<12} {f.kind.value:<17} {feature:<8} {amount}"
-
-
-def _print_text(result) -> None:
-    echo = click.echo
-    echo(f"predicate {result.predicate}: {result.matched} words")
-    full = [f for f in result.forms if f.status == "full"]
-    partial = [f for f in result.forms if f.status == "partial"]
-    echo(f"fully matched forms ({len(full)}):       matched/total words")
-    for f in full:
-        echo(_form_line(f))
-    echo(f"partly matched forms ({len(partial)}):")
-    for f in partial:
-        echo(_form_line(f))
-    echo(f"matched outside any form (unallocated): {result.unallocated_matched} words")
-    if result.against is None:
-        return
-    fps = [f for f in result.forms if f.false_positive_words]
-    fns = [f for f in result.forms if f.false_negative_words]
-    echo(f"against policy {result.against}:")
-    echo(f"false positives ({len(fps)} forms"
-         f"{', + unallocated' if result.unallocated_matched else ''}):  words wrongly matched")
-    for f in fps:
-        echo(_form_line(f, f.false_positive_words))
-    echo(f"false negatives ({len(fns)} forms):  words missed")
-    for f in fns:
-        echo(_form_line(f, f.false_negative_words))
-
-
 @click.command(name="audit", short_help="Count exactly what a decode predicate matches, per form.")
 @click.argument("predicate", nargs=-1)
 @click.option("--preset", help="A predicate from a64fault/policies.py: kernel-v5, class_atomic, "
@@ -72,4 +40,5 @@ def command(predicate, preset, against, as_json):
     if as_json:
         click.echo(json.dumps(result.as_json()))
     else:
-        _print_text(result)
+        for line in result.text_lines():
+            click.echo(line)

@@ -1,0 +1,101 @@
+"""The audit's predicate syntax: ``MASK:VALUE`` terms joined with ``| & ! ( )``.
+
+A term is the set of words with ``(w & MASK) == VALUE`` (numbers 0x hex or
+decimal); ``!`` binds tightest, then ``&``, then ``|``. Parentheses may nest
+MAX_DEPTH deep; a run of ``!`` may be any length.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..cubes import CubeSet
+from ..decoder.words import parse_int
+from ..errors import InputError
+from ..word import WORD_BITS
+
+#: Parentheses nested deeper than this are refused (the parser recurses on them).
+MAX_DEPTH = 100
+
+_TOKEN = re.compile(r"\s*(?:(?P<term>[0-9A-Fa-fxX_]+\s*:\s*[0-9A-Fa-fxX_]+)|(?P<op>[|&!()]))")
+
+
+def _number(text: str, whole: str) -> int:
+    """A mask or value of a term: 0x hex or decimal, at most 32 bits."""
+    return parse_int(text, f"in predicate {whole!r}, number", bits=WORD_BITS)
+
+
+def parse_predicate(text: str) -> CubeSet:
+    """Parse ``MASK:VALUE`` terms joined with | & ! ( ) into a CubeSet."""
+    tokens: list[tuple[str, Any]] = []
+    pos = 0
+    text = text.strip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise InputError(f"cannot read predicate {text!r} at {text[pos:].strip()[:20]!r}")
+        if m.group("term"):
+            mask, value = (_number(p.strip(), text) for p in m.group("term").split(":"))
+            tokens.append(("term", (mask, value)))
+        else:
+            tokens.append(("op", m.group("op")))
+        pos = m.end()
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+    if not tokens:
+        raise InputError("empty predicate")
+    parser = _Parser(tokens, text)
+    result = parser.union()
+    if parser.pos != len(tokens):
+        raise InputError(f"unexpected {tokens[parser.pos][1]!r} in predicate {text!r}")
+    return result
+
+
+class _Parser:
+    """Recursive descent: union := inter ('|' inter)*; inter := unary ('&' unary)*."""
+
+    def __init__(self, tokens, text):
+        self.tokens, self.text, self.pos, self.depth = tokens, text, 0, 0
+
+    def peek(self):
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else (None, None)
+
+    def union(self) -> CubeSet:
+        parts = [self.inter()]
+        while self.peek() == ("op", "|"):
+            self.pos += 1
+            parts.append(self.inter())
+        return parts[0] if len(parts) == 1 else CubeSet.union(*parts)
+
+    def inter(self) -> CubeSet:
+        result = self.unary()
+        while self.peek() == ("op", "&"):
+            self.pos += 1
+            result = result & self.unary()
+        return result
+
+    def unary(self) -> CubeSet:
+        # A run of '!' is counted, not recursed into: only its parity matters.
+        negate = False
+        while self.peek() == ("op", "!"):
+            self.pos += 1
+            negate = not negate
+        kind, value = self.peek()
+        if kind is None:
+            raise InputError(f"predicate {self.text!r} ends too early")
+        self.pos += 1
+        if kind == "term":
+            result = CubeSet.term(*value)
+        elif value == "(":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise InputError(f"predicate nests parentheses deeper than {MAX_DEPTH}")
+            result = self.union()
+            if self.peek() != ("op", ")"):
+                raise InputError(f"missing ')' in predicate {self.text!r}")
+            self.pos += 1
+            self.depth -= 1
+        else:
+            raise InputError(f"unexpected {value!r} in predicate {self.text!r}")
+        return ~result if negate else result
