@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .kinds import Kind
 from .patterns import Row, default_table
-from .word import WORD_LIMIT, check_word  # noqa: F401  (re-exported)
+from .word import check_word
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Classification:
     or no match), ``writes`` whether executing it writes memory, ``size`` the
     bytes accessed where the encoding fixes it, and ``should_be_ok`` False
     when the word's should-be bits differ from the diagram (CONSTRAINED
-    UNPREDICTABLE; still classified as the form, as LLVM does).
+    UNPREDICTABLE; still classified as the form: see docs/design.md).
     """
 
     word: int
@@ -36,7 +36,8 @@ class Classification:
 
 
 def classify(word: int) -> Classification:
-    """Classify one 32-bit A64 instruction word (as the CPU reads it)."""
+    """Classify one 32-bit A64 instruction word (as the CPU reads it); InputError if
+    ``word`` is not an int in [0, 2**32)."""
     check_word(word)
     row = default_table().lookup(word)
     if row is None:

@@ -21,8 +21,9 @@ from .classify import Classification, classify
 from .errors import InputError
 from .kinds import Kind
 from .patterns import AMBIGUOUS, NO_ROW, default_table
+from .patterns.table import key_of
 from .terms import AllOf, AnyOf, Test
-from .word import WORD_BITS, WORD_ONES
+from .word import check_word
 
 NONE = "none"
 KERNEL_V5 = "kernel-v5"
@@ -77,32 +78,22 @@ def upgrade_index(policy: str) -> list[int]:
     return [decided[code] for code in table.index_list]
 
 
-def _make_upgrades():
-    from .patterns.table import KEY_PARTS
-
-    (mask_hi, shift_hi, pos_hi), (mask_lo, shift_lo, pos_lo) = KEY_PARTS
-    indexes: dict[str, list[int]] = {}
-    kernel_v5_function = kernel_v5.function()
-
-    def upgrades(word: int, policy: str = DEFAULT_POLICY) -> bool:
-        """Whether ``policy`` upgrades a read fault on ``word``: the fault model's hot path.
-
-        Context (EL, AArch32, VMA permissions) is not considered: see decide().
-        """
-        if not 0 <= word <= WORD_ONES:
-            raise ValueError(f"instruction word {word:#x} does not fit in {WORD_BITS} bits")
-        index = indexes.get(policy)
-        if index is None:
-            if policy == KERNEL_V5:
-                return kernel_v5_function(word)
-            index = indexes[policy] = upgrade_index(check_policy(policy))
-        answer = index[((word & mask_hi) >> shift_hi) << pos_hi
-                       | ((word & mask_lo) >> shift_lo) << pos_lo]
-        if answer >= 0:
-            return bool(answer)
-        return classify(word).kind in POLICY_KINDS[policy]
-
-    return upgrades
+_INDEXES: dict[str, list[int]] = {}
+_KERNEL_V5_FUNCTION = kernel_v5.function()
 
 
-upgrades = _make_upgrades()
+def upgrades(word: int, policy: str = DEFAULT_POLICY) -> bool:
+    """Whether ``policy`` upgrades a read fault on ``word``: the fault model's hot path.
+
+    Context (EL, AArch32, VMA permissions) is not considered: see decide().
+    """
+    check_word(word)
+    index = _INDEXES.get(policy)
+    if index is None:
+        if policy == KERNEL_V5:
+            return _KERNEL_V5_FUNCTION(word)
+        index = _INDEXES[policy] = upgrade_index(check_policy(policy))
+    answer = index[key_of(word)]
+    if answer >= 0:
+        return bool(answer)
+    return classify(word).kind in POLICY_KINDS[policy]

@@ -22,8 +22,8 @@ from .decoder.elf import ElfImage
 from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
 from .patterns import default_table
 from .policies import DEFAULT_POLICY, KERNEL_V5, POLICY_KINDS, check_policy
+from .word import WORD_BYTES
 
-WORD_BYTES = 4
 #: Row code given to data words (below NO_ROW = -1).
 DATA = -2
 #: Shift that makes every code (DATA, NO_ROW, rows) a non-negative index.

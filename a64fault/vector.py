@@ -6,7 +6,7 @@ answer for most words with one shift and one gather; words whose entry is
 AMBIGUOUS (bits 9:0 decide; about 1 % of random words) are resolved
 afterwards, over that minority only, with their scalar 17-bit key, by a
 second gather from a small per-key sub-table indexed by the bit windows the
-key's candidate rows fix outside the key (see VectorTable._build_chains).
+key's candidate rows fix outside the key (see VectorTable._build_sub_tables).
 
 Codes:
 
@@ -30,8 +30,17 @@ import numpy as np
 
 from .kinds import KIND_CODES, Kind
 from .patterns import default_table
-from .patterns.table import AMBIGUOUS, KEY_BITS, KEY_RANGES, NO_ROW, Table, build_index, keys_of
-from .word import WORD_LIMIT
+from .patterns.table import (
+    AMBIGUOUS,
+    NO_ROW,
+    OUTSIDE_RUNS,
+    Table,
+    TableError,
+    build_index,
+    keys_of,
+    spread_key,
+)
+from .word import check_word_array
 
 #: Words per chunk: its key temporaries stay in cache (128 K measured fastest here).
 CHUNK = 1 << 17
@@ -40,7 +49,8 @@ THREAD_THRESHOLD = 1 << 20
 #: Most words one thread takes at a time.
 PIECE = 1 << 23
 OTHER_CODE = KIND_CODES[Kind.OTHER]
-#: Budget of sub-table entries for the ambiguous keys (int16 each).
+#: Most sub-table entries the ambiguous keys may need (int16 each; 12,516 today):
+#: a table change beyond it is refused rather than silently slow.
 SUB_ENTRIES = 1 << 21
 
 
@@ -75,7 +85,7 @@ class VectorTable:
         self.values = np.array([r.value for r in rows], dtype=np.uint32)
 
         self.row_index = build_index(rows, WIDE_RANGES)
-        self._build_chains(table.index)
+        self._build_sub_tables(table.index)
 
     @cached_property
     def kind_index(self) -> np.ndarray:
@@ -85,8 +95,8 @@ class VectorTable:
         kinds[index == AMBIGUOUS] = AMBIGUOUS
         return kinds
 
-    def _build_chains(self, index: np.ndarray) -> None:
-        """Second level for the ambiguous keys: sub-tables, or candidate chains.
+    def _build_sub_tables(self, index: np.ndarray) -> None:
+        """Second level for the ambiguous keys: one small sub-table per key.
 
         An ambiguous key's candidates fix a few bits outside the key (e.g.
         Rs=11111 of LDAPR). Outside the key lie two runs of bits (20:16 and
@@ -96,60 +106,42 @@ class VectorTable:
         ``sub_kinds``). ``slot_of[key]`` names the key's slot; per slot,
         ``slot_start`` is where its sub-table starts and ``win_shift[r]``,
         ``win_mask[r]``, ``win_place[r]`` cut window r out of a word and place
-        it in the index. Keys beyond the SUB_ENTRIES budget (none in
-        practice) get ``slot_start`` -1 and walk their candidate chain from
-        ``slot_chain`` in ``chain`` (row codes most specific first, then
-        NO_ROW).
+        it in the index. Keys with the same candidates and windows share a
+        slot and a sub-table (the key bits are agreed by every candidate; only
+        the windows decide).
         """
         ambiguous = np.flatnonzero(index == AMBIGUOUS)
-        key_masks = keys_of(self.masks).astype(np.int64)
-        key_values = keys_of(self.values).astype(np.int64)
-        plans = []
+        slots: dict[tuple, int] = {}
+        slot_rows: list[tuple[int, list]] = []  # (sub-table start, windows)
+        slot_of = np.zeros(len(index), dtype=np.int32)
+        subs: list[np.ndarray] = []
+        filled = 0
         for key in ambiguous.tolist():
-            # Same rule as Table.candidates, vectorized over the rows (already
-            # most specific first).
-            codes = np.flatnonzero(((key_values ^ key) & key_masks) == 0)
+            codes = self.table.candidate_codes(key)
             extra = int(np.bitwise_or.reduce(self.masks[codes]))
             windows = []
             for hi, lo in OUTSIDE_RUNS:
                 bits = [b for b in range(lo, hi + 1) if extra >> b & 1]
                 windows.append((bits[0], bits[-1] - bits[0] + 1) if bits else (lo, 0))
-            plans.append((sum(w for _, w in windows), key, codes, windows))
-        plans.sort(key=lambda plan: plan[0])
-        # A slot is what resolve() needs for a key: its sub-table's start and
-        # windows, or its chain. Keys with the same candidates and windows
-        # share a slot and a sub-table (the key bits are agreed by every
-        # candidate; only the windows decide).
-        slots: dict[tuple, int] = {}
-        slot_rows: list[tuple[int, list, int]] = []  # (sub start or -1, windows, chain start)
-        slot_of = np.zeros(len(index), dtype=np.int32)
-        flat: list[int] = []
-        subs: list[np.ndarray] = []
-        filled = depth = 0
-        for width, key, codes, windows in plans:
-            same = (tuple(codes.tolist()), tuple(windows))
+            same = (tuple(codes), tuple(windows))
             slot = slots.get(same)
-            if slot is None and filled + (1 << width) <= SUB_ENTRIES:
-                slot = slots[same] = len(slot_rows)
-                slot_rows.append((filled, windows, 0))
-                subs.append(self._sub_table(key, windows, codes))
-                filled += 1 << width
             if slot is None:
-                slot = len(slot_rows)
-                slot_rows.append((-1, [(0, 0)] * len(OUTSIDE_RUNS), len(flat)))
-                flat.extend(codes.tolist())
-                flat.append(NO_ROW)
-                depth = max(depth, len(codes))
+                slot = slots[same] = len(slot_rows)
+                slot_rows.append((filled, windows))
+                subs.append(self._sub_table(key, windows, codes))
+                filled += len(subs[-1])
+                if filled > SUB_ENTRIES:
+                    raise TableError(f"the ambiguous keys need more than {SUB_ENTRIES} "
+                                     "sub-table entries: widen the first-level key")
             slot_of[key] = slot
         self.slot_of = slot_of.astype(np.int16 if len(slot_rows) < 1 << 15 else np.int32)
         count = max(len(slot_rows), 1)
         self.slot_start = np.zeros(count, dtype=np.int32)
-        self.slot_chain = np.zeros(count, dtype=np.int32)
         self.win_shift = np.zeros((len(OUTSIDE_RUNS), count), dtype=np.uint32)
         self.win_mask = np.zeros((len(OUTSIDE_RUNS), count), dtype=np.uint32)
         self.win_place = np.zeros((len(OUTSIDE_RUNS), count), dtype=np.uint32)
-        for slot, (sub_start, windows, chain_start) in enumerate(slot_rows):
-            self.slot_start[slot], self.slot_chain[slot] = sub_start, chain_start
+        for slot, (sub_start, windows) in enumerate(slot_rows):
+            self.slot_start[slot] = sub_start
             place = 0
             for run, (low, span) in enumerate(windows):
                 self.win_shift[run, slot] = low
@@ -158,16 +150,9 @@ class VectorTable:
                 place += span
         self.sub_rows = np.concatenate(subs) if subs else np.zeros(1, dtype=np.int16)
         self.sub_kinds = self.row_kind[self.sub_rows.astype(np.int32) + 1]
-        self.chain = np.array(flat or [NO_ROW], dtype=np.int16)
-        self.chain_depth = depth
         self.ambiguous_keys = len(ambiguous)
 
-    @property
-    def sub_start(self) -> np.ndarray:
-        """Per key: start of its sub-table in sub_rows, -1 for a chain (for tests)."""
-        return self.slot_start[self.slot_of]
-
-    def _sub_table(self, key: int, windows, codes: np.ndarray) -> np.ndarray:
+    def _sub_table(self, key: int, windows, codes: list[int]) -> np.ndarray:
         """Winning row for each value of one ambiguous key's windows."""
         width = sum(span for _, span in windows)
         counter = np.arange(1 << width, dtype=np.uint32)
@@ -178,65 +163,18 @@ class VectorTable:
             words |= part << np.uint32(low)
             place += span
         winner = np.full(1 << width, NO_ROW, dtype=np.int16)
-        for code in codes[::-1].tolist():  # least specific first, overwritten
+        for code in codes[::-1]:  # least specific first, overwritten
             winner[(words & self.masks[code]) == self.values[code]] = code
         return winner
 
     def resolve(self, words: np.ndarray, keys: np.ndarray, kinds: bool = False) -> np.ndarray:
         """Row codes (or, with ``kinds``, kind codes) for words whose keys are ambiguous."""
         slot = self.slot_of[keys]
-        start = self.slot_start[slot]
-        offset = start.copy()
+        offset = self.slot_start[slot].copy()
         for run in range(len(OUTSIDE_RUNS)):
             window = (words >> self.win_shift[run][slot]) & self.win_mask[run][slot]
             offset += (window << self.win_place[run][slot]).astype(np.int32)
-        result = (self.sub_kinds if kinds else self.sub_rows)[offset]
-        chained = np.flatnonzero(start < 0)
-        if len(chained):
-            rows = self._walk_chains(words[chained], slot[chained])
-            result[chained] = self.row_kind[rows.astype(np.int32) + 1] if kinds else rows
-        return result
-
-    def _walk_chains(self, words: np.ndarray, slots: np.ndarray) -> np.ndarray:
-        """Row codes by trying each key's candidates in order (vectorized)."""
-        result = np.full(len(words), NO_ROW, dtype=np.int16)
-        pending = np.arange(len(words))
-        position = self.slot_chain[slots]
-        for _ in range(self.chain_depth):
-            if len(pending) == 0:
-                break
-            codes = self.chain[position]
-            live = codes >= 0
-            pending, position, codes = pending[live], position[live], codes[live]
-            hit = (words[pending] & self.masks[codes]) == self.values[codes]
-            result[pending[hit]] = codes[hit]
-            pending, position = pending[~hit], position[~hit] + 1
-        return result
-
-
-def _outside_runs() -> tuple[tuple[int, int], ...]:
-    """(high bit, low bit) runs of the word bits that are not key bits."""
-    runs, bit = [], 31
-    for hi, lo in KEY_RANGES:
-        if bit > hi:
-            runs.append((bit, hi + 1))
-        bit = lo - 1
-    if bit >= 0:
-        runs.append((bit, 0))
-    return tuple(runs)
-
-
-OUTSIDE_RUNS = _outside_runs()
-
-
-def spread_key(key: int) -> int:
-    """The word with a key's bits at their positions and every other bit 0."""
-    word, position = 0, KEY_BITS
-    for hi, lo in KEY_RANGES:
-        width = hi - lo + 1
-        position -= width
-        word |= ((key >> position) & ((1 << width) - 1)) << lo
-    return word
+        return (self.sub_kinds if kinds else self.sub_rows)[offset]
 
 
 @lru_cache(maxsize=8)
@@ -247,15 +185,6 @@ def _vector_table_for(table: Table) -> VectorTable:
 def vector_table(table: Table | None = None) -> VectorTable:
     """The VectorTable of ``table`` (default: the project's table), built once."""
     return _vector_table_for(table if table is not None else default_table())
-
-
-def _as_words(words) -> np.ndarray:
-    array = np.asarray(words)
-    if array.dtype != np.uint32:
-        if array.dtype.kind not in "ui" or (array.size and (array.min() < 0 or array.max() >= WORD_LIMIT)):
-            raise ValueError("words must be unsigned 32-bit integers")
-        array = array.astype(np.uint32)
-    return array.reshape(-1)
 
 
 def _run_chunks(n: int, work, threads: int | None) -> None:
@@ -315,7 +244,7 @@ def classify_rows(words, table: Table | None = None, threads: int | None = None,
                   out: np.ndarray | None = None) -> np.ndarray:
     """Row codes (int16, NO_ROW for none) of a uint32 word array (``out``: see classify_array)."""
     vt = vector_table(table)
-    words = _as_words(words)
+    words = check_word_array(words)
     out = _output(out, len(words), np.int16)
     _run_chunks(len(words), lambda s, e: _gather(words, vt.row_index, out, s, e, vt.resolve),
                 threads)
@@ -330,7 +259,7 @@ def classify_array(words, table: Table | None = None, threads: int | None = None
     instead of a new array (a fresh 100 MB array costs ~0.1 s of page faults).
     """
     vt = vector_table(table)
-    words = _as_words(words)
+    words = check_word_array(words)
     out = _output(out, len(words), np.int8)
 
     def fix(chunk, keys):

@@ -6,7 +6,7 @@ feature, bytes), written by hand; the word comes from tests/asm.py.
 
 import pytest
 
-from a64fault import Kind, classify
+from a64fault import InputError, Kind, classify, decide, decode, upgrades
 from tests.asm import assemble
 
 # asm line -> (form, kind, feature, bytes accessed)
@@ -119,15 +119,25 @@ def test_cas_rt2_is_an_opcode_field(words):
     assert classify(words["cas w1, w0, [x2]"] ^ (1 << 10)).form != "CAS"
 
 
-@pytest.mark.parametrize("bad", [-1, 1 << 32, 1 << 40])
-def test_word_out_of_range(bad):
-    with pytest.raises(ValueError):
-        classify(bad)
+NOT_WORDS = [-1, 1.5, 1 << 32, 1 << 40, [0xB8200041], None, True, "b8200041"]
+ENTRY_POINTS = {"classify": classify, "upgrades": upgrades, "decide": decide, "decode": decode}
 
 
-def test_non_int_word():
-    with pytest.raises(TypeError):
-        classify("b8200041")
+@pytest.mark.parametrize("bad", NOT_WORDS, ids=repr)
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+def test_what_is_not_a_word_is_an_input_error(entry, bad):
+    with pytest.raises(InputError, match="instruction|4 bytes"):
+        ENTRY_POINTS[entry](bad)
+
+
+@pytest.mark.parametrize("address", [-1, -4, 1 << 64, 1.5, None])
+def test_decode_refuses_an_address_outside_64_bits(address):
+    with pytest.raises(InputError, match="address"):
+        decode(0xB8200041, address)
+
+
+def test_decode_takes_the_last_64_bit_address():
+    assert str(decode(0x14000001, (1 << 64) - 4)).startswith("b ")
 
 
 @pytest.mark.parametrize("line", ["nop", "add x0, x1, x2", "b #8", "ret", "setf8 w0",

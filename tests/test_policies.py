@@ -86,6 +86,7 @@ def test_unknown_policy():
         upgrades(0, "aggressive")
 
 
-def test_upgrades_rejects_wide_words():
-    with pytest.raises(ValueError):
-        upgrades(1 << 32)
+@pytest.mark.parametrize("bad", [-1, 1.5, 1 << 32, [1], None, True])
+def test_upgrades_rejects_what_is_not_a_word(bad):
+    with pytest.raises(InputError):
+        upgrades(bad)

@@ -10,6 +10,7 @@ import click
 from ..decoder import Fetched, decode, parse_bytes, parse_int, parse_words, read_file_words
 from ..errors import InputError
 from ..policies import DEFAULT_POLICY, POLICIES
+from ..word import WORD_BYTES
 
 
 def _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol):
@@ -53,7 +54,7 @@ def _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol):
     image = ElfImage(elf)
     start = (parse_int(addr, "--addr", hex_default=True) if addr is not None
              else image.address_of(symbol))
-    return [Fetched(start + 4 * i, word)
+    return [Fetched(start + WORD_BYTES * i, word)
             for i, word in enumerate(image.words_at(start, count or 1))], image
 
 

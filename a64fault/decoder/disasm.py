@@ -6,7 +6,10 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from ..errors import InputError
-from ..word import WORD_BYTES, WORD_LIMIT
+from ..word import WORD_BYTES, check_word
+
+#: Addresses are 64-bit: decode() refuses others instead of wrapping them.
+ADDRESS_LIMIT = 1 << 64
 
 
 class Text(NamedTuple):
@@ -37,20 +40,21 @@ def word_bytes(word_or_bytes) -> bytes:
         if len(raw) != WORD_BYTES:
             raise InputError(f"an A64 instruction is 4 bytes, got {len(raw)}")
         return raw
-    if isinstance(word_or_bytes, bool) or not isinstance(word_or_bytes, int):
-        raise InputError(f"instruction must be an int or 4 bytes, not {type(word_or_bytes).__name__}")
-    if not 0 <= word_or_bytes < WORD_LIMIT:
-        raise InputError(f"instruction word {word_or_bytes:#x} does not fit in 32 bits")
-    return word_or_bytes.to_bytes(WORD_BYTES, "little")
+    return check_word(word_or_bytes).to_bytes(WORD_BYTES, "little")
 
 
 def decode(word_or_bytes, address: int = 0) -> Text | None:
     """Capstone's text for one A64 instruction, or None where Capstone cannot decode it.
 
     ``address`` is where the instruction sits (it changes PC-relative
-    operands such as branch targets and literal addresses).
+    operands such as branch targets and literal addresses): an int in
+    [0, 2**64), else InputError.
     """
     raw = word_bytes(word_or_bytes)
+    if isinstance(address, bool) or not isinstance(address, int):
+        raise InputError(f"an address must be an int, not {type(address).__name__}")
+    if not 0 <= address < ADDRESS_LIMIT:
+        raise InputError(f"address {address:#x} is outside the 64-bit address space")
     for _addr, _size, mnemonic, op_str in _capstone().disasm_lite(raw, address, 1):
         return Text(mnemonic, op_str)
     return None

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 from ..assembler import assemble
 from ..errors import InputError, reading
+from ..word import WORD_LIMIT
 from .state import ADDRESS_SPACE
-
-WORD_LIMIT = 1 << 32
 
 
 @dataclass(frozen=True)

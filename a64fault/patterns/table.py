@@ -23,7 +23,7 @@ from array import array
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from ..word import WORD_ONES
+from ..word import WORD_BITS, WORD_ONES
 from .reader import Row, TableError
 
 if TYPE_CHECKING:
@@ -59,11 +59,38 @@ def pack_key(word: int, parts) -> int:
 
 
 KEY_PARTS = key_parts(KEY_RANGES)
+# The scalar key is packed by one expression (the hot path of upgrades()); the
+# key has exactly two ranges, checked here.
+((_HI_MASK, _HI_SHIFT, _HI_AT), (_LO_MASK, _LO_SHIFT, _LO_AT)) = KEY_PARTS
 
 
 def key_of(word: int) -> int:
     """The lookup key of a word: its key bits packed together."""
-    return pack_key(word, KEY_PARTS)
+    return ((word & _HI_MASK) >> _HI_SHIFT) << _HI_AT | ((word & _LO_MASK) >> _LO_SHIFT) << _LO_AT
+
+
+def spread_key(key: int) -> int:
+    """The inverse of key_of: a word with the key's bits in place, every other bit 0."""
+    word = 0
+    for mask, shift, position in KEY_PARTS:
+        word |= (key >> position << shift) & mask
+    return word
+
+
+def _outside_runs() -> tuple[tuple[int, int], ...]:
+    """(high bit, low bit) runs of the word bits that are not key bits."""
+    runs, bit = [], WORD_BITS - 1
+    for hi, lo in KEY_RANGES:
+        if bit > hi:
+            runs.append((bit, hi + 1))
+        bit = lo - 1
+    if bit >= 0:
+        runs.append((bit, 0))
+    return tuple(runs)
+
+
+#: (high bit, low bit) runs of the bits outside the key (20:16 and 9:0).
+OUTSIDE_RUNS = _outside_runs()
 
 
 def keys_of(words: np.ndarray) -> np.ndarray:
@@ -176,14 +203,27 @@ class Table:
     def _build_index(self) -> np.ndarray:
         return build_index(self.rows, KEY_RANGES)
 
+    @cached_property
+    def _codes_by_key_bits(self) -> dict[int, dict[int, list[int]]]:
+        """Row codes grouped by the key bits the row fixes, then by their values."""
+        groups: dict[int, dict[int, list[int]]] = {}
+        for code, row in enumerate(self.rows):
+            groups.setdefault(key_of(row.mask), {}).setdefault(key_of(row.value), []).append(code)
+        return groups
+
+    def candidate_codes(self, key: int) -> list[int]:
+        """Codes of the rows that can match a word with this key (the rows whose
+        fixed key bits agree with it), most specific first."""
+        codes: list[int] = []
+        for key_mask, by_value in self._codes_by_key_bits.items():
+            codes.extend(by_value.get(key & key_mask, ()))
+        return sorted(codes)
+
     def candidates(self, key: int) -> tuple[Row, ...]:
         """Rows that can match a word with this key, most specific first."""
         found = self._candidates.get(key)
         if found is None:
-            found = tuple(
-                r for r in self.rows if (key_of(r.value) ^ key) & key_of(r.mask) == 0
-            )
-            self._candidates[key] = found
+            found = self._candidates[key] = tuple(self.rows[c] for c in self.candidate_codes(key))
         return found
 
     def lookup(self, word: int) -> Row | None:
