@@ -1,7 +1,7 @@
 """Decode ESR_ELx, the Exception Syndrome Register, into named fields.
 
 Every field is read through a named (hi, lo) bit range from the tables below
-(Arm ARM D24.2 ESR_EL1; DESIGN.md section 2); no mask is written by hand.
+(Arm ARM D24.2 ESR_EL1; docs/design.md, "ESR_ELx fields"); no mask is written by hand.
 ``decode(esr)`` returns a Syndrome: the top-level fields (EC, IL, ISS, ISS2)
 for every exception class, and for instruction and data aborts the abort
 ISS fields, the fault status code with its name and type, and the ISS2 fields.
@@ -127,7 +127,7 @@ EC_NAMES = {
 
 
 def _fault_status_codes() -> dict[int, tuple[str, str]]:
-    """DFSC/IFSC code -> (name, fault type), per DESIGN.md section 2 and the Arm ARM."""
+    """DFSC/IFSC code -> (name, fault type), per the Arm ARM (D24.2, ESR_EL1 DFSC)."""
     codes: dict[int, tuple[str, str]] = {}
     # (base code of level 0, name, type, code of level -1 or None)
     leveled = [

@@ -1,6 +1,6 @@
 """The decision for one fault: instruction + ESR + context -> read, write or exec.
 
-DESIGN.md section 3: an instruction abort is an exec fault, never upgraded;
+docs/design.md, "The decision": an instruction abort is an exec fault, never upgraded;
 a data abort with WnR=1 and CM=0 is a write fault; anything else is a read
 fault, upgraded to a write fault when the policy accepts the instruction,
 the fault came from EL0 in AArch64 state and the VMA is writable (unknown

@@ -1,4 +1,4 @@
-"""The vocabulary of memory kinds (DESIGN.md section 3)."""
+"""The vocabulary of memory kinds (docs/design.md, "Kinds")."""
 
 from enum import Enum
 

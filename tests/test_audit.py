@@ -149,7 +149,7 @@ def test_a_preset_printed_in_the_predicate_syntax_reads_back_as_the_same_set():
         assert (printed - original).size() == 0 == (original - printed).size()
 
 
-# ---- the findings the issue asks for (real table, via the CLI) -------------
+# ---- the kernel-v5 findings the README states (real table, via the CLI) ----
 
 def run_audit(*args):
     return subprocess.run(["a64fault", *args], capture_output=True, text=True)

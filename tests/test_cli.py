@@ -2,7 +2,7 @@
 
 Words are LLVM's (ziglang) from fixtures/elf/tiny-le (fixtures/build_elves.py),
 checked against that file with pyelftools in test_fixture_words_are_llvms;
-b820001f (`stadd w0, [x0]`) is the issue's worked example.
+b820001f (`stadd w0, [x0]`) is the README's worked example.
 """
 
 import json
@@ -46,7 +46,7 @@ def json_lines(done):
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
-STADD_W0 = "b820001f"            # the issue's worked example: stadd w0, [x0]
+STADD_W0 = "b820001f"            # the README's worked example: stadd w0, [x0]
 STADD_WZR = "b83f001f"           # tiny-le pretouch: stadd wzr, [x0]
 LDADDAL = "b8e10002"             # tiny-le add_one+0x4: ldaddal w1, w2, [x0]
 LDXR = "885f7c01"                # tiny-le llsc_add: ldxr w1, [x0]

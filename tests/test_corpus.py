@@ -22,7 +22,7 @@ from a64fault.policies import kernel_v5, upgrades
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILDER = ROOT / "fixtures" / "build.py"
-#: DESIGN.md section 3, written out here rather than imported from the code under test.
+#: docs/design.md, "Kinds", written out here rather than imported from the code under test.
 WRITING_KINDS = {"atomic-rmw", "compare-and-swap", "store-exclusive", "store", "load-store"}
 POLICY_KINDS = {
     "none": set(),
@@ -133,7 +133,7 @@ def _mnemonic_classes():
     return found
 
 
-def test_corpus_covers_the_issue_minimum():
+def test_corpus_covers_every_lse_op_size_and_ordering():
     """8 LD<op> × 4 sizes × 4 orderings, ST<op> × 4 × 2, SWP/CAS 4×4, CASP 2×4, LSE128 3×4."""
     have = _mnemonic_classes()
     want = set()

@@ -39,7 +39,7 @@ def llvm_word(symbol, offset, name="tiny-le.o"):
         return int.from_bytes(text.data()[start:start + 4], "little")
 
 
-# The worked example, `stadd w0, [x0]` (LLVM: ldadd w0, wzr, [x0]).
+# The README's worked example, `stadd w0, [x0]` (LLVM: ldadd w0, wzr, [x0]).
 STADD_W0 = 0xB820001F
 
 

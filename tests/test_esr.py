@@ -2,7 +2,7 @@
 
 Expected values are built in the tests from the bit positions the Arm ARM
 gives (ESR_EL1: EC [31:26], IL [25], ISS [24:0], ISS2 [55:32]; data-abort
-ISS and ISS2 fields as in DESIGN.md section 2), with plain shifts, not from
+ISS and ISS2 fields as in docs/design.md, "ESR_ELx fields"), with plain shifts, not from
 the decoder's own tables.
 """
 
@@ -85,7 +85,7 @@ def test_other_iss_fields():
     assert (s.wnr, s.cm, s.dfsc) == (0, 0, 0)
 
 
-# ISS2 positions within ESR (DESIGN.md: Xs[4:0], DirtyBit 5, Overlay 6,
+# ISS2 positions within ESR (docs/design.md: Xs[4:0], DirtyBit 5, Overlay 6,
 # AssuredOnly 7, GCS 8, TagAccess 9, TnD 10 of ISS2 = ESR[55:32]).
 @pytest.mark.parametrize("name, esr_bit", [
     ("dirtybit", 37), ("overlay", 38), ("assuredonly", 39), ("gcs", 40),
@@ -104,7 +104,7 @@ def test_iss2_xs():
     assert s.xs == 0b10110 and s.dirtybit == 0
 
 
-# DESIGN.md section 2's DFSC list.
+# The DFSC list of docs/design.md, "ESR_ELx fields".
 DFSC_CASES = (
     [(0b000000 + level, f"address size fault, level {level}", "address-size") for level in range(4)]
     + [(0b000100 + level, f"translation fault, level {level}", "translation") for level in range(4)]

@@ -1,4 +1,4 @@
-"""decide(): DESIGN.md section 3, one rule per test; words from LLVM's assembler.
+"""decide(): docs/design.md, "The decision", one rule per test; words from LLVM's assembler.
 
 ESR values are written from the architecture's field layout: EC 0x24 (data
 abort, lower EL) with IL=1 is 0x92000000, EC 0x25 (same EL) 0x96000000, EC

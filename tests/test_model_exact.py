@@ -1,6 +1,6 @@
 """The fault model against expectations derived by hand from the kernel behaviour.
 
-Every number here comes from the issue's description of Linux (6.10 splits a
+Every number here comes from Linux's behaviour as docs/design.md describes it (6.10 splits a
 written huge zero PMD, 6.13 allocates a THP instead) and the Arm ARM's WnR
 rules, counted per page or per 2 MiB by hand; none is read off the model.
 """

@@ -2,7 +2,7 @@
 
 The reference keeps a dict entry per PMD and per PTE and runs every access
 of every page, one after another, writing the kernel's rules out again from
-the issue (not importing the model's kernel, cpu or state code). The bulk
+docs/design.md and the README's model section (not importing the model's kernel, cpu or state code). The bulk
 model simulates one region per distinct state and multiplies; on small
 sizes the two must agree exactly, counter for counter.
 """
@@ -38,7 +38,7 @@ def decision(word, esr_value, policy):
     return d.effective, d.upgraded
 
 
-# ESR fields (DESIGN.md section 2), spelled out here independently of the model.
+# ESR fields (docs/design.md, "ESR_ELx fields"), spelled out here independently of the model.
 EC_DABT_LOW = 0b100100
 
 
@@ -48,7 +48,7 @@ def esr(wnr, fault_type, level, cm=False):
 
 
 class Reference:
-    """Per-page dictionaries; counts what the issue lists."""
+    """Per-page dictionaries; counts faults, copies, TLB invalidations, THPs and splits."""
 
     def __init__(self, kernel, policy, vma_start, vma_end, thp_enabled, use_zero_page=True,
                  thp_available=True):

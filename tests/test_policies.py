@@ -1,6 +1,6 @@
 """Policies: what each one upgrades, and what the kernel-v5 masks really match.
 
-The kernel-v5 expectations are the seed thread's findings, stated per form:
+The kernel-v5 expectations, stated per form (README, "What it finds"):
 its masks match ST64BV/ST64BV0 (stores) and the FEAT_THE RCW{,S}{CLR,SET,SWP}
 forms beyond the LSE/CAS set it meant, and miss LDAPR/LD64B/ST64B (correct)
 and every LSE128, RCW pair, RCW{,S}CAS{,P}, LSUI and LSFE atomic.

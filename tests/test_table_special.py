@@ -14,7 +14,7 @@ from tests.asm import assemble
 
 L, S, LS, CAS, CM, O = (Kind.LOAD, Kind.STORE, Kind.LOAD_STORE, Kind.COMPARE_AND_SWAP,
                         Kind.CACHE_MAINTENANCE, Kind.OTHER)
-#: DESIGN.md section 3: kinds whose execution writes memory.
+#: docs/design.md, "Kinds": kinds whose execution writes memory.
 WRITING = {Kind.ATOMIC_RMW, Kind.COMPARE_AND_SWAP, Kind.STORE_EXCLUSIVE, Kind.STORE, Kind.LOAD_STORE}
 
 # asm line -> (form, kind, feature, bytes accessed or None where the encoding does not fix it)

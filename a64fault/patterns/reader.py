@@ -17,7 +17,7 @@ as whitespace-separated tokens, as the Arm ARM draws them:
   inside it, as in ``opc=1x``);
 * ``Rs=(11111)``  a named should-be field.
 
-KIND is a DESIGN.md kind string; FEATURE is an Arm feature name (``LSE``) or
+KIND is a kind string (docs/design.md, "Kinds"); FEATURE is an Arm feature name (``LSE``) or
 ``-`` for the Armv8.0 base; BYTES is the number of bytes accessed: an integer,
 ``N<<field`` (e.g. ``1<<size``), or ``-`` where it is not fixed by the
 encoding. ``#`` starts a comment.
