@@ -26,6 +26,7 @@ COMMANDS = {
     "simulate": "simulate",
     "scan": "scan",
     "audit": "audit",
+    "log": "log",
 }
 
 

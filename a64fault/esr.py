@@ -126,6 +126,55 @@ EC_NAMES = {
 }
 
 
+#: The names Linux prints for an EC (esr_class_str[] in arch/arm64/kernel/traps.c,
+#: 6.1); every other EC prints "UNRECOGNIZED EC". Read by ``a64fault log`` to
+#: compare a printed class with the ESR's EC.
+KERNEL_EC_NAMES = {
+    0x00: "Unknown/Uncategorized", 0x01: "WFI/WFE", 0x03: "CP15 MCR/MRC",
+    0x04: "CP15 MCRR/MRRC", 0x05: "CP14 MCR/MRC", 0x06: "CP14 LDC/STC", 0x07: "ASIMD",
+    0x08: "CP10 MRC/VMRS", 0x09: "PAC", 0x0C: "CP14 MCRR/MRRC", 0x0D: "BTI",
+    0x0E: "PSTATE.IL", 0x11: "SVC (AArch32)", 0x12: "HVC (AArch32)", 0x13: "SMC (AArch32)",
+    0x15: "SVC (AArch64)", 0x16: "HVC (AArch64)", 0x17: "SMC (AArch64)",
+    0x18: "MSR/MRS (AArch64)", 0x19: "SVE", 0x1A: "ERET/ERETAA/ERETAB", 0x1C: "FPAC",
+    0x1D: "SME", 0x1F: "EL3 IMP DEF", 0x20: "IABT (lower EL)", 0x21: "IABT (current EL)",
+    0x22: "PC Alignment", 0x24: "DABT (lower EL)", 0x25: "DABT (current EL)",
+    0x26: "SP Alignment", 0x27: "MOPS", 0x28: "FP (AArch32)", 0x2C: "FP (AArch64)",
+    0x2D: "GCS", 0x2F: "SError", 0x30: "Breakpoint (lower EL)",
+    0x31: "Breakpoint (current EL)", 0x32: "Software Step (lower EL)",
+    0x33: "Software Step (current EL)", 0x34: "Watchpoint (lower EL)",
+    0x35: "Watchpoint (current EL)", 0x38: "BKPT (AArch32)", 0x3A: "Vector catch (AArch32)",
+    0x3C: "BRK (AArch64)",
+}
+KERNEL_EC_UNKNOWN = "UNRECOGNIZED EC"
+
+
+def _kernel_fault_names() -> dict[int, str]:
+    """fault_info[].name of arch/arm64/mm/fault.c (3.x to 7.x): what Linux prints for a DFSC."""
+    names = {code: f"unknown {code}" for code in range(64)}
+    for level in range(4):
+        names[0b000000 + level] = f"level {level} address size fault"
+        names[0b000100 + level] = f"level {level} translation fault"
+        names[0b001000 + level] = f"level {level} access flag fault"
+        names[0b001100 + level] = f"level {level} permission fault"
+        names[0b010100 + level] = f"level {level} (translation table walk)"
+        names[0b011100 + level] = \
+            f"level {level} synchronous parity error (translation table walk)"
+    names.update({
+        0b000000: "ttbr address size fault", 0b001000: "unknown 8", 0b001100: "unknown 12",
+        0b010000: "synchronous external abort", 0b010001: "synchronous tag check fault",
+        0b011000: "synchronous parity or ECC error", 0b100001: "alignment fault",
+        0b110000: "TLB conflict abort", 0b110001: "Unsupported atomic hardware update fault",
+        0b110100: "implementation fault (lockdown abort)",
+        0b110101: "implementation fault (unsupported exclusive)",
+        0b111101: "section domain fault", 0b111110: "page domain fault",
+    })
+    return names
+
+
+#: DFSC -> the fault name Linux prints ("level 3 translation fault", "unknown 18").
+#: 4.x kernels before the MTE table entry print "unknown 17" for 0x11.
+KERNEL_FAULT_NAMES = _kernel_fault_names()
+
 def _fault_status_codes() -> dict[int, tuple[str, str]]:
     """DFSC/IFSC code -> (name, fault type), per the Arm ARM (D24.2, ESR_EL1 DFSC)."""
     codes: dict[int, tuple[str, str]] = {}
@@ -350,5 +399,16 @@ def _describe(s: Syndrome) -> list[str]:
     return lines
 
 
-__all__ = ["Syndrome", "decode", "bits", "place", "ESR_LAYOUT", "DATA_ABORT_ISS",
-           "ABORT_ISS2", "EC_NAMES", "FAULT_STATUS_CODES"]
+__all__ = [
+    "ABORT_ISS2",
+    "DATA_ABORT_ISS",
+    "EC_NAMES",
+    "ESR_LAYOUT",
+    "FAULT_STATUS_CODES",
+    "KERNEL_EC_NAMES",
+    "KERNEL_FAULT_NAMES",
+    "Syndrome",
+    "bits",
+    "decode",
+    "place",
+]

@@ -1,0 +1,85 @@
+"""``a64fault log``: read arm64 fault reports out of kernel logs and say what each fault did."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..decoder.words import parse_int
+from ..policies import DEFAULT_POLICY, POLICIES
+
+
+@click.command("log", short_help="Explain the arm64 faults in kernel logs and fault traces.")
+@click.argument("files", nargs=-1)
+@click.option("--elf", "elf_path", metavar="PROG", help="User program the faulting pcs are in.")
+@click.option("--maps", "maps_path", metavar="FILE",
+              help="A copy of /proc/PID/maps: maps user pcs into PROG exactly.")
+@click.option("--base", metavar="ADDR",
+              help="Load bias of PROG (where its address 0 is mapped; hex).")
+@click.option("--vmlinux", "vmlinux_path", metavar="FILE",
+              help="Kernel image: kernel pcs are read at the printed sym+off.")
+@click.option("--policy", type=click.Choice(POLICIES), default=DEFAULT_POLICY, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per fault (JSON Lines).")
+@click.option("--summary", is_flag=True, help="Counts by class, type, access and kind.")
+def command(files, elf_path, maps_path, base, vmlinux_path, policy, as_json, summary):
+    """Find arm64 fault reports in kernel logs FILES (or '-', stdin) and explain each.
+
+    Reads oopses, user fault lines, "Unhandled fault", "Bad mode" and SError
+    reports of kernels 3.x to 7.x behind any line prefix, and kprobe
+    handle_mm_fault / perf page-faults records. Exit status 0 when something
+    was found, 1 when nothing was, 2 for bad input.
+    """
+    from ..decoder.elf import ElfImage
+    from ..log import (
+        Resolver,
+        count_by_pc,
+        explain,
+        explain_pcs,
+        read_path,
+        read_stream,
+    )
+    from ..log.parse import Found
+    from ..log.report import dumps, pc_table, pc_to_json, to_json, to_text
+    from ..log.report import summary as summarize
+    from ..log.resolve import read_maps
+
+    base_address = parse_int(base, "--base", hex_default=True) if base is not None else None
+    if (maps_path or base_address is not None) and not elf_path:
+        raise click.UsageError("--maps and --base need --elf PROG")
+    if maps_path and base_address is not None:
+        raise click.UsageError("give --maps or --base, not both")
+    maps = read_maps(maps_path) if maps_path else None
+    elf = ElfImage(elf_path) if elf_path else None
+    vmlinux = ElfImage(vmlinux_path) if vmlinux_path else None
+    found = Found()
+    for name in files or ("-",):
+        if name == "-":
+            read_stream(sys.stdin.buffer, "-", found)
+        else:
+            read_path(name, found)
+    resolver = Resolver(elf, maps, base_address, vmlinux)
+    explained = [explain(report, resolver, policy) for report in found.reports]
+    per_pc = explain_pcs(count_by_pc(found.records), resolver) if found.records else []
+    if as_json:
+        for done in explained:
+            click.echo(dumps(to_json(done)))
+        for item in per_pc:
+            click.echo(dumps(pc_to_json(item)))
+    elif not summary:
+        for index, done in enumerate(explained):
+            if index:
+                click.echo()
+            click.echo(to_text(done))
+        if per_pc:
+            if explained:
+                click.echo()
+            click.echo(pc_table(per_pc))
+    if summary and not as_json:
+        click.echo(summarize(explained))
+        if found.records:
+            click.echo(f"live fault records: {len(found.records)} at {len(per_pc)} pcs, "
+                       f"double faults: {sum(item.count.double_faults for item in per_pc)}")
+    if not explained and not found.records:
+        click.echo("a64fault: no fault reports found", err=True)
+        sys.exit(1)

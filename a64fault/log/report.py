@@ -1,0 +1,255 @@
+"""What each fault did, as text, JSON Lines and a summary.
+
+``explain()`` joins a Report with a64fault's own reading of it: the ESR
+decode (a64fault.esr), each printed field compared with that decode
+(kernel_fields), the instruction (resolve), its Capstone text and class,
+and the fault decision (a64fault.fault.decide).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..classify import Classification, classify
+from ..decoder import decode as capstone_text
+from ..errors import InputError
+from ..esr import Syndrome, decode
+from ..fault import Decision, decide
+from ..policies import POLICIES
+from .kernel_fields import Mismatch, compare
+from .live import PcCount
+from .records import USER, Report
+from .resolve import Lookup, Resolver
+
+
+@dataclass
+class Explained:
+    """A report with its decode, mismatches, instruction and decision."""
+
+    report: Report
+    syndrome: Syndrome | None
+    mismatches: list[Mismatch]
+    lookup: Lookup
+    text: str | None = None
+    classification: Classification | None = None
+    decision: Decision | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def explain(report: Report, resolver: Resolver, policy: str) -> Explained:
+    """Decode, compare, look up and decide one report."""
+    syndrome = decode(report.esr) if report.esr is not None else None
+    mismatches = compare(report.printed, syndrome) if syndrome is not None else []
+    if report.word is not None:
+        lookup = Lookup(report.word, "Code: line", report.pc)
+    elif report.el == USER:
+        lookup = resolver.user(report.pc, report.vma)
+    else:
+        lookup = resolver.kernel(report.pc, report.symbol, report.module)
+    done = Explained(report, syndrome, mismatches, lookup)
+    if lookup.word is None:
+        return done
+    text = capstone_text(lookup.word, lookup.address or 0)
+    done.text = str(text) if text is not None else None
+    done.classification = classify(lookup.word)
+    if syndrome is None or syndrome.is_abort:
+        try:
+            done.decision = decide(lookup.word, report.esr, el=0 if report.el == USER else 1,
+                                   policy=policy)
+        except InputError as error:
+            done.notes.append(str(error))
+    else:
+        done.notes.append(f"no fault decision: the ESR is not an abort ({syndrome.ec_name})")
+    return done
+
+
+def _hex(value: int | None) -> str | None:
+    return None if value is None else f"{value:#x}"
+
+
+def to_json(done: Explained) -> dict:
+    """The JSON object of one fault (the fields `a64fault log --json` prints)."""
+    report = done.report
+    classification = done.classification
+    return {
+        "file": report.file,
+        "line": report.line,
+        "format": report.kind,
+        "timestamp": report.timestamp,
+        "process": report.process,
+        "pid": report.pid,
+        "cpu": report.cpu,
+        "el": report.el,
+        "message": report.message,
+        "esr": _hex(report.esr),
+        "decoded": done.syndrome.to_dict() if done.syndrome is not None else None,
+        "far": _hex(report.far),
+        "pc": _hex(report.pc),
+        "symbol": report.symbol,
+        "module": report.module,
+        "vma": report.vma.to_dict() if report.vma else None,
+        "code": [f"{word:08x}" for word in report.code],
+        "word": f"{done.lookup.word:08x}" if done.lookup.word is not None else None,
+        "word_source": done.lookup.source,
+        "word_note": done.lookup.note,
+        "text": done.text,
+        "form": classification.form if classification else None,
+        "kind": classification.kind.value if classification else None,
+        "decision": done.decision.to_dict() if done.decision else None,
+        "printed": report.printed,
+        "mismatches": [mismatch.to_dict() for mismatch in done.mismatches],
+        "cut_off": report.cut_off,
+        "notes": done.notes,
+    }
+
+
+def to_text(done: Explained) -> str:
+    """A readable block for one fault."""
+    report = done.report
+    who = " ".join(part for part in (
+        report.timestamp and f"[{report.timestamp}]",
+        report.process and f"{report.process}[{report.pid}]" if report.pid else report.process,
+        report.cpu is not None and f"CPU{report.cpu}") if part)
+    lines = [f"{report.file}:{report.line}: {report.kind} fault"
+             + (f" ({report.el})" if report.el else "") + (f" {who}" if who else "")
+             + (" [cut off]" if report.cut_off else "")]
+    if report.message:
+        lines.append(f"  kernel says: {report.message}")
+    if done.syndrome is not None:
+        s = done.syndrome
+        line = f"  ESR {s.value:#x}: {s.ec_name}"
+        if s.dfsc_name:
+            line += f"; {s.dfsc_name}"
+        if s.is_data_abort:
+            line += "; write" if s.is_write_abort else "; read"
+        lines.append(line)
+    else:
+        lines.append("  ESR not printed")
+    if report.far is not None:
+        lines.append(f"  FAR {report.far:#x}")
+    if report.pc is not None or report.symbol:
+        where = " ".join(part for part in (_hex(report.pc), report.symbol,
+                                           report.module and f"[{report.module}]") if part)
+        if report.vma:
+            where += f" in {report.vma.name}[{report.vma.start:x}+{report.vma.size:x}]"
+        lines.append(f"  PC {where}")
+    if done.lookup.word is not None:
+        c = done.classification
+        lines.append(f"  instruction {done.lookup.word:08x} ({done.lookup.source}): "
+                     f"{done.text or '(Capstone cannot decode it)'}"
+                     + (f" — {c.form}, {c.kind.value}" if c and c.form else
+                        f" — {c.kind.value}" if c else ""))
+    elif done.lookup.note:
+        lines.append(f"  instruction unknown: {done.lookup.note}")
+    if done.decision is not None:
+        d = done.decision
+        lines.append(f"  decision ({d.policy}): reported {d.reported}, handled as {d.effective}"
+                     + (" (upgraded)" if d.upgraded else "") + f". {d.reason}")
+    for note in done.notes:
+        lines.append(f"  note: {note}")
+    for mismatch in done.mismatches:
+        lines.append(f"  warning: {mismatch}")
+    return "\n".join(lines)
+
+
+def summary(explained: list[Explained]) -> str:
+    """Counts by exception class, fault type, access and kind; atomic read faults."""
+    by_class: Counter[str] = Counter()
+    by_type: Counter[str] = Counter()
+    by_access: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    atomic_reads = 0
+    for done in explained:
+        s = done.syndrome
+        by_class[s.ec_name if s else "ESR not printed"] += 1
+        if s is not None and s.fault_type:
+            by_type[s.fault_type] += 1
+        access = (done.decision.reported if done.decision else
+                  "exec" if s is not None and s.is_instruction_abort else
+                  ("write" if s.is_write_abort else "read") if s is not None and s.is_data_abort
+                  else "unknown")
+        by_access[access] += 1
+        kind = done.classification.kind.value if done.classification else "unknown"
+        by_kind[kind] += 1
+        if access == "read" and kind in ("atomic-rmw", "compare-and-swap"):
+            atomic_reads += 1
+    out = [f"faults: {len(explained)}"]
+    for title, counter in (("by exception class", by_class), ("by fault type", by_type),
+                           ("by access", by_access), ("by instruction kind", by_kind)):
+        out.append(f"{title}:")
+        out += [f"  {count:6d}  {name}" for name, count in counter.most_common()]
+    out.append(f"read faults taken by atomic read-modify-write instructions "
+               f"(double-fault candidates): {atomic_reads}")
+    return "\n".join(out)
+
+
+@dataclass
+class PcReport:
+    """Per-instruction result for live records: counts, the word and what each policy spares."""
+
+    count: PcCount
+    lookup: Lookup
+    text: str | None
+    classification: Classification | None
+    spared: dict[str, int]
+
+
+def explain_pcs(counts: list[PcCount], resolver: Resolver) -> list[PcReport]:
+    """Resolve each pc and count, per policy, the write faults an upgrade would spare."""
+    out = []
+    for count in counts:
+        lookup = resolver.user(count.pc)
+        text = classification = None
+        spared = {}
+        if lookup.word is not None:
+            decoded = capstone_text(lookup.word, lookup.address or 0)
+            text = str(decoded) if decoded is not None else None
+            classification = classify(lookup.word)
+            for policy in POLICIES:
+                upgraded = decide(lookup.word, el=0, policy=policy).upgraded
+                spared[policy] = count.double_faults if upgraded else 0
+        out.append(PcReport(count, lookup, text, classification, spared))
+    return out
+
+
+def pc_to_json(item: PcReport) -> dict:
+    count = item.count
+    return {
+        "record": "instruction",
+        "pc": f"{count.pc:#x}", "process": count.process, "symbol": count.symbol,
+        "dso": count.dso, "faults": count.faults, "reads": count.reads,
+        "writes": count.writes, "execs": count.execs, "unknown_access": count.unknown,
+        "double_faults": count.double_faults, "pages": len(count.pages),
+        "word": f"{item.lookup.word:08x}" if item.lookup.word is not None else None,
+        "word_source": item.lookup.source, "word_note": item.lookup.note,
+        "text": item.text,
+        "form": item.classification.form if item.classification else None,
+        "kind": item.classification.kind.value if item.classification else None,
+        "spared": item.spared,
+    }
+
+
+def pc_table(items: list[PcReport]) -> str:
+    """The per-instruction double-fault table of live records."""
+    header = (f"{'pc':>18} {'faults':>7} {'reads':>6} {'writes':>6} {'double':>6}  "
+              f"{'word':8}  instruction / kind / write faults spared per policy")
+    lines = ["live fault records by instruction:", header]
+    for item in items:
+        count = item.count
+        word = f"{item.lookup.word:08x}" if item.lookup.word is not None else "-"
+        reads = f"{count.reads}" if not count.unknown else f"{count.reads}+{count.unknown}?"
+        what = ""
+        if item.classification is not None:
+            what = f"{item.text or '?'} / {item.classification.kind.value} / spared " + \
+                ", ".join(f"{policy} {number}" for policy, number in item.spared.items())
+        elif item.lookup.note:
+            what = item.lookup.note
+        lines.append(f"{count.pc:#18x} {count.faults:7d} {reads:>6} {count.writes:6d} "
+                     f"{count.double_faults:6d}  {word:8}  {what}")
+    return "\n".join(lines)
+
+
+def dumps(obj: dict) -> str:
+    return json.dumps(obj, sort_keys=False)

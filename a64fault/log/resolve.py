@@ -1,0 +1,139 @@
+"""Find the instruction word behind a fault's pc.
+
+Sources, in order: the word in parentheses on an oops's ``Code:`` line; for a
+kernel pc, ``--vmlinux`` at ``sym+off`` (or the pc itself); for a user pc,
+``--elf PROG`` at the ELF address the pc maps to:
+
+* with ``--maps`` (a copy of /proc/PID/maps): the line holding the pc gives the
+  file offset (pc - start + offset), which the ELF's executable sections turn
+  into an ELF address;
+* with ``--base`` (the load bias: where PROG's address 0 is mapped): pc - base;
+* with the ``prog[start+size]`` a user fault line prints: the mapping holds the
+  executable segment, whose first page is the page of the lowest executable
+  section, so the address is pc - start + that page (both for PIE and non-PIE);
+* otherwise, for a non-PIE (ET_EXEC) PROG: the pc itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, reading
+from .records import Vma
+
+PAGE_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The word found for a pc (None if not found), where it came from, or why not."""
+
+    word: int | None
+    source: str | None = None
+    address: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class MapsLine:
+    """One line of /proc/PID/maps."""
+
+    start: int
+    end: int
+    perms: str
+    offset: int
+    path: str
+
+
+def read_maps(path) -> list[MapsLine]:
+    """The mappings of a /proc/PID/maps copy; InputError naming the first bad line."""
+    lines = []
+    with reading(path, "maps file"), open(path, encoding="utf-8", errors="replace") as handle:
+        for number, text in enumerate(handle, 1):
+            fields = text.split(maxsplit=5)
+            if not fields:
+                continue
+            try:
+                start, end = (int(part, 16) for part in fields[0].split("-"))
+                perms, offset = fields[1], int(fields[2], 16)
+            except (ValueError, IndexError):
+                raise InputError(f"{path}:{number}: not a /proc/PID/maps line") from None
+            lines.append(MapsLine(start, end, perms, offset,
+                                  fields[5].strip() if len(fields) > 5 else ""))
+    return lines
+
+
+class Resolver:
+    """Instruction lookup for user pcs (``elf``, ``maps``, ``base``) and kernel pcs (``vmlinux``)."""
+
+    def __init__(self, elf=None, maps: list[MapsLine] | None = None, base: int | None = None,
+                 vmlinux=None):
+        self.elf = elf
+        self.maps = maps or []
+        self.base = base
+        self.vmlinux = vmlinux
+        self._elf_name = Path(elf.path).name if elf is not None else None
+
+    def _elf_word(self, image, address: int, how: str) -> Lookup:
+        try:
+            return Lookup(image.word_at(address), how, address)
+        except InputError as error:
+            return Lookup(None, note=str(error))
+
+    def _file_offset_to_address(self, offset: int) -> int | None:
+        for _name, vaddr, file_offset, size in self.elf.executable_ranges():
+            if file_offset <= offset < file_offset + size:
+                return vaddr + offset - file_offset
+        return None
+
+    def _lowest_exec_page(self) -> int | None:
+        ranges = self.elf.executable_ranges()
+        return min(vaddr for _n, vaddr, _o, _s in ranges) // PAGE_BYTES * PAGE_BYTES \
+            if ranges else None
+
+    def user(self, pc: int | None, vma: Vma | None = None) -> Lookup:
+        """The word at a user pc, from --elf."""
+        if pc is None:
+            return Lookup(None, note="no pc printed")
+        if self.elf is None:
+            return Lookup(None, note="give --elf PROG to read user instructions")
+        name = f"--elf {self._elf_name}"
+        if self.maps:
+            for line in self.maps:
+                if line.start <= pc < line.end and Path(line.path).name == self._elf_name:
+                    address = self._file_offset_to_address(pc - line.start + line.offset)
+                    if address is None:
+                        return Lookup(None, note=f"pc {pc:#x} is not in an executable section "
+                                                 f"of {self._elf_name}")
+                    return self._elf_word(self.elf, address, f"{name} via --maps")
+            return Lookup(None, note=f"pc {pc:#x} is in no --maps line of {self._elf_name}")
+        if self.base is not None:
+            return self._elf_word(self.elf, pc - self.base, f"{name} at pc - --base")
+        if vma is not None:
+            if Path(vma.name).name != self._elf_name:
+                return Lookup(None, note=f"pc {pc:#x} is in {vma.name}, not {self._elf_name}")
+            page = self._lowest_exec_page()
+            if page is None:
+                return Lookup(None, note=f"{self._elf_name} has no executable section")
+            return self._elf_word(self.elf, pc - vma.start + page, f"{name} at pc - mapping start")
+        if self.elf.elf_type == "ET_EXEC":
+            return self._elf_word(self.elf, pc, f"{name} at the pc")
+        return Lookup(None, note=f"{self._elf_name} is position-independent: give --base or --maps")
+
+    def kernel(self, pc: int | None, symbol: str | None, module: str | None) -> Lookup:
+        """The word at a kernel pc, from --vmlinux (sym+off preferred: KASLR moves the pc)."""
+        if self.vmlinux is None:
+            return Lookup(None, note="give --vmlinux to read kernel instructions")
+        if module:
+            return Lookup(None, note=f"pc is in module {module}, not in --vmlinux")
+        if symbol:
+            expression = symbol.split("/")[0]
+            try:
+                address = self.vmlinux.address_of(expression)
+            except InputError as error:
+                return Lookup(None, note=str(error))
+            return self._elf_word(self.vmlinux, address, f"--vmlinux at {expression}")
+        if pc is not None:
+            return self._elf_word(self.vmlinux, pc, "--vmlinux at the pc")
+        return Lookup(None, note="no pc printed")
