@@ -151,10 +151,15 @@ def _listing(image, address: int, word: int, row: int) -> dict:
 
     table = default_table()
     kind = table.rows[row].kind if row >= 0 else Kind.OTHER
-    text = decode(word, address)
-    return {"address": f"{address:#x}", "symbol": image.symbolize(address),
-            "word": f"{word:#010x}", "text": None if text is None else str(text),
-            "kind": kind.value, "form": table.rows[row].form if row >= 0 else None}
+    text = decode(word, image.pc(address))
+    record = {"address": image.describe(address), "symbol": image.symbolize(address),
+              "demangled": image.symbolize(address, demangled=True),
+              "word": f"{word:#010x}", "text": None if text is None else str(text),
+              "kind": kind.value, "form": table.rows[row].form if row >= 0 else None}
+    place = image.location(address)
+    if place is not None:
+        record["section"], record["offset"] = place[0], f"{place[1]:#x}"
+    return record
 
 
 def _fill_counts(result: ScanResult, row_counts: np.ndarray, vt) -> None:

@@ -189,7 +189,8 @@ def test_elf_le_and_be_print_the_same():
 
 def test_elf_relocatable_addresses_are_text_offsets():
     (record,) = json_lines(run("classify", "--json", "--elf", ELF / "tiny-le.o", "--addr", "30"))
-    assert record["address"] == "0x30" and record["symbol"] == "pretouch"
+    assert record["address"] == ".text+0x30" and record["symbol"] == "pretouch"
+    assert (record["section"], record["offset"]) == (".text", "0x30")
     assert record["word"][2:] == STADD_WZR
 
 

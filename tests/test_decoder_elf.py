@@ -267,10 +267,10 @@ def test_header_table_past_the_end_is_truncated(tmp_path, field, offset):
 
 def test_symbol_names_with_a_dash_are_whole_names(tmp_path):
     """A symbol literally named ``foo-8`` is found as such, not as foo minus 8."""
-    from a64fault.decoder.elf import _Symbol
+    from a64fault.decoder.elf import Symbol
 
     with ElfImage(FIXTURES / "tiny-le") as image:
         base = image.address_of("add_one")
-        image._by_name["add_one-8"] = _Symbol("add_one-8", base + 0x40, 4, True)
+        image.symbols._by_name["add_one-8"] = Symbol("add_one-8", base + 0x40, 4, True)
         assert image.address_of("add_one-8") == base + 0x40
         assert image.address_of("add_one - 8") == base - 8

@@ -8,12 +8,14 @@ import sys
 import click
 
 from ..decoder import Fetched, decode, parse_bytes, parse_int, parse_words, read_file_words
+from ..decoder.elf.debugfile import DEFAULT_DEBUG_DIR
 from ..errors import InputError
 from ..policies import DEFAULT_POLICY, POLICIES
 from ..word import WORD_BYTES
+from .columns import symbol_text
 
 
-def _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol):
+def _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, debug_dir):
     """The instructions to classify, as (Fetched list, ElfImage or None)."""
     sources = [name for name, given in (("WORD", bool(words)), ("--bytes", raw_bytes is not None),
                                         ("--file", path is not None), ("--elf", elf is not None))
@@ -51,9 +53,8 @@ def _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol):
 
     if (addr is None) == (symbol is None):
         raise InputError("--elf needs one of --addr ADDRESS or --symbol NAME[+OFFSET]")
-    image = ElfImage(elf)
-    start = (parse_int(addr, "--addr", hex_default=True) if addr is not None
-             else image.address_of(symbol))
+    image = ElfImage(elf, debug_dir=debug_dir)
+    start = image.parse_address(addr) if addr is not None else image.address_of(symbol)
     return [Fetched(start + WORD_BYTES * i, word)
             for i, word in enumerate(image.words_at(start, count or 1))], image
 
@@ -66,9 +67,11 @@ def _records(fetched, image, esr, el, aarch32, policy, vma_writable):
     records = []
     for item in fetched:
         c = classify_word(item.word)
-        text = decode(item.word, item.address or 0)
+        pc = item.address or 0 if image is None else image.pc(item.address)
+        text = decode(item.word, pc)
         record = {
-            "address": None if item.address is None else f"{item.address:#x}",
+            "address": (None if item.address is None else
+                        image.describe(item.address) if image is not None else f"{item.address:#x}"),
             "word": f"{item.word:#010x}",
             "bytes": item.raw.hex(),
             "text": None if text is None else str(text),
@@ -80,7 +83,11 @@ def _records(fetched, image, esr, el, aarch32, policy, vma_writable):
             "policy": policy,
         }
         if image is not None:
+            place = image.location(item.address)
+            if place is not None:
+                record["section"], record["offset"] = place[0], f"{place[1]:#x}"
             record["symbol"] = image.symbolize(item.address)
+            record["demangled"] = image.symbolize(item.address, demangled=True)
             record["mapping"] = image.mapping_at(item.address)
         if esr is not None:
             decision = decide(item.word, esr, el=el, aarch32=aarch32,
@@ -91,15 +98,16 @@ def _records(fetched, image, esr, el, aarch32, policy, vma_writable):
     return records
 
 
-def _human_lines(records) -> list[str]:
+def _human_lines(records, demangled: bool = True) -> list[str]:
     """Aligned columns: [address [<symbol>]] word text kind feature form [decision: reason]."""
     rows = []
     for r in records:
         row = []
         if r["address"] is not None:
             where = r["address"]
-            if r.get("symbol"):
-                where += f" <{r['symbol']}>"
+            name = symbol_text(r, demangled)
+            if name:
+                where += f" <{name}>"
             row.append(where)
         text = r["text"] or "?"
         if r.get("mapping") == "$d":
@@ -127,6 +135,10 @@ def _human_lines(records) -> list[str]:
 @click.option("--elf", metavar="PATH", help="AArch64 ELF file (LE or BE) to read from.")
 @click.option("--addr", metavar="ADDR", help="Virtual address in --elf (hex, e.g. an ELR).")
 @click.option("--symbol", metavar="NAME[+OFF]", help="Symbol in --elf, e.g. pretouch+0x4.")
+@click.option("--debug-dir", default=str(DEFAULT_DEBUG_DIR), show_default=True,
+              metavar="DIR", help="Where separate debug files of a stripped --elf are looked up.")
+@click.option("--no-demangle", "no_demangle", is_flag=True,
+              help="Show C++/Rust symbol names as stored (JSON has both anyway).")
 @click.option("--esr", "esr_text", metavar="ESR", help="ESR_ELx of the fault (hex): adds the decision.")
 @click.option("--el", type=click.Choice(["0", "1"]), default="0", show_default=True,
               help="Exception level the fault came from.")
@@ -136,8 +148,8 @@ def _human_lines(records) -> list[str]:
 @click.option("--vma-writable/--vma-readonly", "vma_writable", default=None,
               help="The VMA's write permission (default: unknown, assumed writable).")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one object per instruction.")
-def command(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, esr_text, el,
-            aarch32, policy, vma_writable, as_json):
+def command(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, debug_dir,
+            no_demangle, esr_text, el, aarch32, policy, vma_writable, as_json):
     """Classify A64 instruction WORDs (hex, e.g. b8200041 or 0xb8200041,d503201f; - reads stdin).
 
     Each line shows the address (when known), the word, Capstone's text
@@ -146,7 +158,8 @@ def command(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, es
     form; with --esr, the decision for a fault at that instruction.
     """
     esr = None if esr_text is None else parse_int(esr_text, "ESR", hex_default=True, bits=64)
-    fetched, image = _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol)
+    fetched, image = _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol,
+                             debug_dir)
     try:
         records = _records(fetched, image, esr, int(el), aarch32, policy, vma_writable)
     finally:
@@ -156,5 +169,5 @@ def command(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, es
         for record in records:
             click.echo(json.dumps(record))
     else:
-        for line in _human_lines(records):
+        for line in _human_lines(records, demangled=not no_demangle):
             click.echo(line)

@@ -58,3 +58,26 @@ def decode(word_or_bytes, address: int = 0) -> Text | None:
     for _addr, _size, mnemonic, op_str in _capstone().disasm_lite(raw, address, 1):
         return Text(mnemonic, op_str)
     return None
+
+
+def disassemble(code: bytes, address: int = 0):
+    """(address, mnemonic, op_str) for every 4-byte word of ``code`` in order;
+    a word Capstone cannot decode gives an empty mnemonic.
+
+    One Capstone call runs over each stretch of decodable words (not one call
+    per word), which is what makes long listings fast.
+    """
+    cs = _capstone()
+    position = 0
+    while position + WORD_BYTES <= len(code):
+        decoded = False
+        for addr, _size, mnemonic, op_str in cs.disasm_lite(code[position:], address + position):
+            decoded = True
+            yield addr, mnemonic, op_str
+            position = addr - address + WORD_BYTES
+        if position + WORD_BYTES <= len(code):
+            # Capstone stops at a word it cannot decode: report it and go on after it.
+            yield address + position, "", ""
+            position += WORD_BYTES
+        elif not decoded:
+            break

@@ -1,0 +1,23 @@
+"""Text-output helpers shared by the commands: names that fit their column."""
+
+from __future__ import annotations
+
+ELLIPSIS = "…"
+#: Widest symbol column in text output; longer names are cut (never in JSON).
+SYMBOL_WIDTH = 48
+
+
+def fit(text: str, width: int = SYMBOL_WIDTH) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis in the middle, so
+    both the start of a long C++ name and its ``+0x..`` offset stay visible."""
+    if len(text) <= width:
+        return text
+    tail = max(width // 3, 1)
+    return text[:width - tail - 1] + ELLIPSIS + text[-tail:]
+
+
+def symbol_text(record: dict, demangled: bool) -> str | None:
+    """The symbol a text line shows for a record with ``symbol``/``demangled`` fields."""
+    name = record.get("demangled") if demangled else record.get("symbol")
+    name = name or record.get("symbol")
+    return None if name is None else fit(name)

@@ -1,0 +1,292 @@
+"""Read A64 instruction words, symbols and code ranges out of an AArch64 ELF file.
+
+``ElfImage`` is the one ELF reader of the project. Its parts:
+
+* ``headers.py``: the ELF, section and program headers and the address
+  layout (``ElfLayout``);
+* ``symbols.py``: symbol tables, PLT stub names, demangling, and the
+  address <-> name queries (``SymbolTable``);
+* ``debugfile.py``: finding the separate debug file of a stripped file.
+
+Addresses are virtual addresses (what ELR_ELx holds) for executables and
+shared objects. In a relocatable object (``.o``, ``.ko``: ET_REL) every
+section starts at 0, and an address is a section and an offset in it, shown
+as ``objdump -d`` numbers them: ``.exit.text+0x58``. A plain number is an
+offset in ``.text``; ``parse_address`` and ``address_of`` also take
+``SECTION+OFFSET``, and ``describe`` / ``location`` give the section back.
+
+A64 instructions are always little-endian in memory, also in big-endian
+(aarch64_be) ELF files, where only the ELF headers and data are big-endian:
+``word_at`` always reads code little-endian.
+"""
+
+from __future__ import annotations
+
+import bisect
+import mmap
+import re
+from pathlib import Path
+
+from ...errors import InputError, reading
+from ...word import WORD_BYTES
+from ..words import parse_int
+from .debugfile import DEFAULT_DEBUG_DIR, find_debug_file
+from .headers import ElfLayout, Section
+from .symbols import Symbol, SymbolTable, demangle, plt_symbols, read_symbol_table
+
+__all__ = ["DEFAULT_DEBUG_DIR", "ElfImage", "Section", "Symbol", "demangle"]
+
+#: "name", "name+0x10", "name-16", "name + 0x10".
+_SYMBOL_EXPR = re.compile(r"^\s*(?P<name>[^+\s]+?)\s*(?:(?P<sign>[+-])\s*(?P<offset>\w+))?\s*$")
+
+_PARSE_ERRORS = (ValueError, IndexError, KeyError, TypeError, OverflowError)
+
+
+class ElfImage:
+    """An AArch64 ELF file opened for reading instruction words and symbols.
+
+    Raises InputError for a missing or unreadable file, a file that is not
+    ELF, an ELF for another machine, or a truncated/corrupt ELF. Headers are
+    read here; symbols on first use (a separate debug file, found under
+    ``debug_dir``, then too). Query methods raise InputError only for bad
+    addresses and symbol names. Use as a context manager or call close().
+    """
+
+    def __init__(self, path, *, debug_dir=DEFAULT_DEBUG_DIR):
+        self.path = Path(path)
+        self.debug_dir = Path(debug_dir)
+        self._data = None
+        with reading(self.path, "ELF file"), open(self.path, "rb") as handle:
+            if self.path.stat().st_size == 0:
+                raise InputError(f"{self.path}: not an ELF file (empty)")
+            self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        try:
+            self.layout = ElfLayout(self._data, self.path)
+        except InputError:
+            self.close()
+            raise
+        except _PARSE_ERRORS as error:
+            self.close()
+            raise InputError(f"{self.path}: truncated or corrupt ELF ({_first_line(error)})") from None
+        self.little_endian: bool = self.layout.little_endian
+        self.elf_type: str = self.layout.elf_type
+        self.is_relocatable: bool = self.layout.is_relocatable
+        self._symbol_table: SymbolTable | None = None
+        self._mapping_symbols: list[tuple[int, str]] = []
+        #: The separate debug file the symbols came from, if any (after the first query).
+        self.debug_file: Path | None = None
+
+    # -- symbols (read on first use) ---------------------------------------
+
+    @property
+    def symbols(self) -> SymbolTable:
+        if self._symbol_table is None:
+            try:
+                self._symbol_table = self._load_symbols()
+            except InputError:
+                raise
+            except _PARSE_ERRORS as error:
+                raise InputError(f"{self.path}: corrupt symbol table ({_first_line(error)})") from None
+        return self._symbol_table
+
+    def _load_symbols(self) -> SymbolTable:
+        layout = self.layout
+        found, self._mapping_symbols = read_symbol_table(layout, ".symtab")
+        if not found and layout.sections:
+            found = self._debug_file_symbols()
+        if not found:
+            found, _ = read_symbol_table(layout, ".dynsym")
+        return SymbolTable(found + plt_symbols(layout), layout)
+
+    def _debug_file_symbols(self) -> list[Symbol]:
+        """.symtab of the separate debug file, its sections mapped to ours by name."""
+        path = find_debug_file(self.layout, self.path, self.debug_dir)
+        if path is None:
+            return []
+        try:
+            with reading(path, "debug file"), open(path, "rb") as handle:
+                data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (InputError, ValueError):
+            return []
+        try:
+            debug = ElfLayout(data, path, require_bytes=False)
+            ours = {s.name: s.index for s in self.layout.sections if s.name}
+            names = [s.name for s in debug.sections]
+
+            def remap(shndx: int) -> int | None:
+                return ours.get(names[shndx]) if shndx < len(names) else None
+
+            symbols, _ = read_symbol_table(debug, ".symtab", remap)
+        except (InputError, *_PARSE_ERRORS):
+            symbols = []  # an unusable debug file is as good as none
+        finally:
+            data.close()
+        if self.is_relocatable:  # the debug file's values are offsets in its sections
+            symbols = [s._replace(vaddr=s.vaddr - debug.base_of(debug.section_named(
+                self.layout.sections[s.section].name).index) + self.layout.base_of(s.section))
+                for s in symbols]
+        if symbols:
+            self.debug_file = path
+        return symbols
+
+    def symbolize(self, vaddr: int, *, demangled: bool = False) -> str | None:
+        """``name`` or ``name+0x10`` for the symbol holding vaddr (demangled on request)."""
+        held = self.symbols.holder(vaddr)
+        if held is None:
+            return None
+        symbol, delta = held
+        name = demangle(symbol.name) if demangled else symbol.name
+        return name if delta == 0 else f"{name}+{delta:#x}"
+
+    def symbol_at(self, vaddr: int) -> tuple[Symbol, int] | None:
+        """(symbol, offset from its start) naming vaddr, or None."""
+        return self.symbols.holder(vaddr)
+
+    def lookup(self, name: str) -> Symbol | None:
+        """The symbol called ``name`` (raw or demangled), or None."""
+        return self.symbols.lookup(name)
+
+    def address_of(self, expr: str) -> int:
+        """The address of ``name``, ``name+0x10``, ``name-8`` (raw or demangled name),
+        or in a relocatable object ``SECTION+OFFSET`` such as ``.exit.text+0x58``.
+
+        A symbol whose whole name matches ``expr`` (e.g. ``foo-bar``, or a
+        demangled ``ns::f(int)``) wins over reading a ``-``/``+`` in it as an offset.
+        """
+        text = (expr or "").strip()
+        whole = self.lookup(text)
+        if whole is not None:
+            return whole.vaddr
+        match = _SYMBOL_EXPR.match(text)
+        if not match:
+            raise InputError(f"cannot read symbol expression {expr!r} (want name or name+0x10)")
+        name = match["name"]
+        offset = 0
+        if match["offset"] is not None:
+            offset = parse_int(match["offset"], f"bad offset in {expr!r}:")
+            if match["sign"] == "-":
+                offset = -offset
+        symbol = self.lookup(name)
+        if symbol is not None:
+            return symbol.vaddr + offset
+        section = self.layout.section_named(name) if self.is_relocatable else None
+        if section is not None:
+            return self.layout.base_of(section.index) + offset
+        where = "symbol table" if len(self.symbols) else "symbol table (the file has none)"
+        raise InputError(f"unknown symbol {name!r}: not in the {where} of {self.path}")
+
+    def parse_address(self, text: str) -> int:
+        """An address typed by a user: a number (hex, ``0x`` optional; in a
+        relocatable object, an offset in ``.text``) or, in a relocatable
+        object, ``SECTION+OFFSET``."""
+        stripped = (text or "").strip()
+        if self.is_relocatable and stripped[:1] == ".":
+            return self.address_of(stripped)
+        return parse_int(stripped, "--addr", hex_default=True)
+
+    def describe(self, vaddr: int) -> str:
+        """The address as ``objdump -d`` shows it: ``0x..``, or ``.section+0x..`` in ET_REL."""
+        return self.layout.describe(vaddr)
+
+    def pc(self, vaddr: int) -> int:
+        """The address an instruction at vaddr is disassembled at: vaddr, or in
+        a relocatable object its offset in its section (as ``objdump -d`` does)."""
+        place = self.location(vaddr)
+        return vaddr if place is None else place[1]
+
+    def location(self, vaddr: int) -> tuple[str, int] | None:
+        """(section name, offset in it) of vaddr in a relocatable object, else None."""
+        if not self.is_relocatable:
+            return None
+        section = self.layout.section_at(vaddr)
+        if section is None:
+            return None
+        return section.name, vaddr - self.layout.base_of(section.index)
+
+    # -- words -------------------------------------------------------------
+
+    def word_at(self, vaddr: int) -> int:
+        """The 32-bit instruction word at address vaddr (always little-endian)."""
+        if vaddr < 0:
+            raise InputError(f"address {vaddr:#x} is negative")
+        if vaddr % WORD_BYTES:
+            raise InputError(f"address {self.describe(vaddr)} is not 4-byte aligned "
+                             "(A64 instructions are)")
+        offset = self.layout.locate(vaddr, WORD_BYTES)
+        if offset is None:
+            section = self.layout.section_at(vaddr)
+            if section is not None:
+                raise InputError(f"address {self.describe(vaddr)} is in {section.name}, "
+                                 f"which has no bytes in {self.path}")
+            raise InputError(f"address {self.describe(vaddr)} is outside every loaded "
+                             f"segment of {self.path}")
+        return int.from_bytes(self._data[offset:offset + WORD_BYTES], "little")
+
+    def words_at(self, vaddr: int, count: int) -> list[int]:
+        """count consecutive instruction words from vaddr (see word_at)."""
+        return [self.word_at(vaddr + WORD_BYTES * i) for i in range(count)]
+
+    def executable_ranges(self) -> list[tuple[str, int, int, int]]:
+        """(name, vaddr, file_offset, size) of each executable section, by address.
+
+        Without a section header table (sstrip'd files), the executable
+        PT_LOAD segments instead, named ``LOAD[i]``.
+        """
+        return list(self.layout.exec_ranges)
+
+    def mapping_symbols(self) -> list[tuple[int, str]]:
+        """Sorted (vaddr, "$x" | "$d") mapping symbols of the executable sections.
+
+        ``$x`` starts A64 code, ``$d`` data (literal pools, jump tables).
+        ``$x.foo``/``$d.foo`` count as ``$x``/``$d``. Empty for stripped files.
+        """
+        self.symbols  # noqa: B018 - loads them
+        return list(self._mapping_symbols)
+
+    def mapping_at(self, vaddr: int) -> str | None:
+        """``"$x"`` or ``"$d"``: the mapping symbol in force at vaddr, or None if none precedes it.
+
+        Only meaningful inside an executable range.
+        """
+        marks = self.mapping_symbols()
+        index = bisect.bisect_right(marks, (vaddr, "\uffff"))
+        return marks[index - 1][1] if index else None
+
+    def read(self, file_offset: int, size: int) -> bytes:
+        """size raw bytes of the file from file_offset (for scanning a range)."""
+        return self.layout.bytes_at(file_offset, size, "the requested bytes")
+
+    def code_words(self, file_offset: int, count: int):
+        """A read-only numpy view of ``count`` instruction words at ``file_offset``
+        (little-endian, as A64 fetches them), over the file's mmap: no copy.
+
+        Valid until close(); raises InputError where the file is too short.
+        """
+        import numpy as np
+
+        self.layout.check_in_file("code", file_offset, count * WORD_BYTES)
+        return np.frombuffer(self._data, dtype="<u4", count=count, offset=file_offset)
+
+    def close(self) -> None:
+        data = getattr(self, "_data", None)
+        if data is not None:
+            try:
+                data.close()
+            except BufferError:  # a code_words() view is still alive; the GC unmaps it
+                pass
+            self._data = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        endian = "little" if getattr(self, "little_endian", True) else "big"
+        return f"ElfImage({str(self.path)!r}, {getattr(self, 'elf_type', '?')}, {endian}-endian)"
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

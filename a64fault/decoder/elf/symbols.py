@@ -1,0 +1,216 @@
+"""The symbols of an AArch64 ELF file: names for addresses and addresses for names.
+
+Symbols come from ``.symtab``, else from a separate debug file's ``.symtab``
+(see debugfile.py), else from ``.dynsym``; PLT stubs are named ``name@plt``
+from the ``.rela.plt`` relocations. A symbol names an address only inside
+its own section (``st_shndx``): an ET_REL symbol of ``.bss`` never names a
+``.text`` word, and SHN_UNDEF/ABS/COMMON symbols never name code.
+
+Mapping symbols (``$x``, ``$d``, ``$x.foo``...) are kept apart: they mark
+where code and data start inside executable sections.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import struct
+from functools import lru_cache
+from typing import NamedTuple
+
+from .headers import (SHF_EXECINSTR, SHN_LORESERVE, SHN_UNDEF, SHT_DYNSYM, SHT_RELA, SHT_SYMTAB,
+                      SLOT_SIZE, ElfLayout, c_string)
+
+#: How many symbols below an address symbolize() looks at (nested/overlapping symbols).
+_SYMBOLIZE_WINDOW = 64
+
+#: Symbol types that name code or data a fault address can be inside (ELF st_info
+#: low nibble): STT_NOTYPE 0, STT_OBJECT 1, STT_FUNC 2, STT_TLS 6, STT_GNU_IFUNC 10.
+_NAMED_TYPES = frozenset((0, 1, 2, 6, 10))
+_ST_BIND_SHIFT = 4  # st_info = bind << 4 | type
+_ST_TYPE_MASK = (1 << _ST_BIND_SHIFT) - 1
+_STB_LOCAL = 0
+_SYM = struct.Struct("IBBHQQ")  # Elf64_Sym: name, info, other, shndx, value, size
+_RELA = struct.Struct("QQq")  # Elf64_Rela: offset, info, addend
+_R_SYM_SHIFT = 32  # ELF64_R_SYM(info) = info >> 32
+_MAPPING = re.compile(r"\$[xd](\..*)?\Z", re.S)
+#: A PLT stub: ``adrp x16, PAGE`` then ``ldr x17, [x16, #OFF]`` loads its GOT slot.
+_ADRP_X16 = re.compile(r"x16, #(0x[0-9a-f]+|\d+)\Z")
+_LDR_X17 = re.compile(r"x17, \[x16(?:, #(0x[0-9a-f]+|\d+))?\]\Z")
+
+
+class Symbol(NamedTuple):
+    """A named symbol (a tuple: tens of thousands are made per shared library).
+
+    ``section`` is the index of its section in the file being read, or -1
+    when unknown (a file without section headers).
+    """
+
+    name: str
+    vaddr: int
+    size: int
+    is_global: bool
+    section: int = -1
+
+
+@lru_cache(maxsize=1 << 16)
+def demangle(name: str) -> str:
+    """The readable form of an Itanium C++ or Rust (legacy or v0) name, else ``name``.
+
+    LLVM's demanglers through pydemumble (it strips Rust's legacy hash).
+    """
+    if not name.startswith(("_Z", "_R", "__Z")):
+        return name
+    import pydemumble
+
+    try:
+        readable = pydemumble.demangle(name)
+    except Exception:  # noqa: BLE001 - a demangler failure just leaves the name as it is
+        return name
+    return readable or name
+
+
+def read_symbol_table(layout: ElfLayout, table_name: str, remap=None):
+    """(named symbols, mapping symbols) of one symbol table section of ``layout``.
+
+    ``remap(shndx) -> index`` translates section indexes (a debug file's to
+    the stripped file's); symbols whose section it cannot place are dropped.
+    Mapping symbols are (vaddr, "$x" | "$d") in executable sections.
+    """
+    table = layout.section_named(table_name)
+    if table is None or table.sh_type not in (SHT_SYMTAB, SHT_DYNSYM):
+        return [], []
+    if not 0 < table.link < len(layout.sections):
+        return [], []
+    strtab = layout.sections[table.link]
+    strings = layout.bytes_at(strtab.offset, strtab.size, f"the string table of {table_name}")
+    raw = layout.bytes_at(table.offset, table.size - table.size % _SYM.size, f"section {table_name}")
+    record = struct.Struct(("<" if layout.little_endian else ">") + _SYM.format)
+    sections = layout.sections
+    symbols, mapping = [], []
+    for name_at, info, _other, shndx, value, size in record.iter_unpack(raw):
+        if shndx == SHN_UNDEF or shndx >= SHN_LORESERVE or name_at >= len(strings):
+            continue
+        if remap is not None:
+            shndx = remap(shndx)
+            if shndx is None:
+                continue
+        if shndx >= len(sections):
+            continue
+        if layout.is_relocatable:
+            if value >= SLOT_SIZE:
+                continue
+            value += layout.base_of(shndx)
+        name = c_string(strings, name_at)
+        if not name:
+            continue
+        if name[0] == "$" and _MAPPING.match(name):
+            if table_name == ".symtab" and sections[shndx].flags & SHF_EXECINSTR:
+                mapping.append((value, name[:2]))
+            continue
+        if info & _ST_TYPE_MASK in _NAMED_TYPES:
+            symbols.append(Symbol(name, value, size, info >> _ST_BIND_SHIFT != _STB_LOCAL, shndx))
+    return symbols, sorted(set(mapping))
+
+
+def plt_symbols(layout: ElfLayout) -> list[Symbol]:
+    """``name@plt`` for each PLT stub, matched to ``.rela.plt`` by the GOT slot it loads.
+
+    The stubs are read with Capstone (``adrp x16`` + ``ldr x17, [x16, #off]``),
+    so the lazy, BTI and PAC PLT layouts all work; PLT0 loads no relocated
+    slot and stays unnamed.
+    """
+    rela = layout.section_named(".rela.plt")
+    plt = layout.section_named(".plt")
+    if rela is None or plt is None or rela.sh_type != SHT_RELA or not plt.has_bytes:
+        return []
+    if not 0 < rela.link < len(layout.sections):
+        return []
+    dynsym = layout.sections[rela.link]
+    strtab = layout.sections[dynsym.link] if 0 < dynsym.link < len(layout.sections) else None
+    if strtab is None:
+        return []
+    order = "<" if layout.little_endian else ">"
+    strings = layout.bytes_at(strtab.offset, strtab.size, "the dynamic string table")
+    symtab = layout.bytes_at(dynsym.offset, dynsym.size, "section .dynsym")
+    sym = struct.Struct(order + _SYM.format)
+    slot_names = {}
+    raw = layout.bytes_at(rela.offset, rela.size - rela.size % _RELA.size, "section .rela.plt")
+    for offset, info, _addend in struct.Struct(order + _RELA.format).iter_unpack(raw):
+        index = info >> _R_SYM_SHIFT
+        if index and (index + 1) * sym.size <= len(symtab):
+            name_at = sym.unpack_from(symtab, index * sym.size)[0]
+            if name_at < len(strings):
+                slot_names[offset] = c_string(strings, name_at)
+    if not slot_names:
+        return []
+    from ..disasm import disassemble
+
+    code = layout.bytes_at(plt.offset, plt.size, "section .plt")
+    base = layout.base_of(plt.index)
+    lines = list(disassemble(code, base))
+    starts = []
+    for i in range(len(lines) - 1):
+        (addr, mnemonic, ops), (_, next_mnemonic, next_ops) = lines[i], lines[i + 1]
+        adrp = _ADRP_X16.match(ops) if mnemonic == "adrp" else None
+        ldr = _LDR_X17.match(next_ops) if next_mnemonic == "ldr" else None
+        if adrp and ldr:
+            slot = int(adrp[1], 0) + (int(ldr[1], 0) if ldr[1] else 0)
+            if slot in slot_names:
+                start = lines[i - 1][0] if i and lines[i - 1][1] == "bti" else addr
+                starts.append((start, slot_names[slot]))
+    ends = [start for start, _ in starts[1:]] + [base + plt.size]
+    return [Symbol(f"{name}@plt", start, end - start, False, plt.index)
+            for (start, name), end in zip(starts, ends)]
+
+
+class SymbolTable:
+    """Symbols sorted by address, for symbolize() and lookup()."""
+
+    def __init__(self, symbols: list[Symbol], layout: ElfLayout):
+        self.symbols = symbols
+        self._layout = layout
+        self._by_name: dict[str, Symbol] = {}
+        for symbol in symbols:
+            known = self._by_name.get(symbol.name)
+            if known is None or (symbol.is_global and not known.is_global):
+                self._by_name[symbol.name] = symbol
+        self._by_readable: dict[str, Symbol] | None = None
+        self._sorted = sorted(symbols, key=lambda s: (s.vaddr, -s.size, s.name))
+        self._sorted_addrs = [s.vaddr for s in self._sorted]
+
+    def __len__(self) -> int:
+        return len(self.symbols)
+
+    def lookup(self, name: str) -> Symbol | None:
+        """The symbol called ``name``, raw or demangled (a global wins over locals)."""
+        found = self._by_name.get(name)
+        if found is not None:
+            return found
+        if self._by_readable is None:
+            self._by_readable = {}
+            for symbol in self._by_name.values():
+                readable = demangle(symbol.name)
+                if readable != symbol.name:
+                    self._by_readable.setdefault(readable, symbol)
+        return self._by_readable.get(name)
+
+    def holder(self, vaddr: int) -> tuple[Symbol, int] | None:
+        """(symbol, offset) naming ``vaddr``: a sized symbol of the same section
+        that holds it, else the nearest label (size 0) of that section before it."""
+        section = self._layout.section_at(vaddr)
+        want = section.index if section is not None else None
+        check = bool(self._layout.sections)
+        index = bisect.bisect_right(self._sorted_addrs, vaddr)
+        best = None
+        for symbol in reversed(self._sorted[max(0, index - _SYMBOLIZE_WINDOW):index]):
+            if check and symbol.section != want:
+                continue
+            if symbol.size and vaddr < symbol.vaddr + symbol.size:
+                best = symbol
+                break
+            if not symbol.size and best is None:
+                best = symbol
+        if best is None:
+            return None
+        return best, vaddr - best.vaddr
