@@ -55,7 +55,7 @@ class ElfImage:
     def __init__(self, path, *, debug_dir=DEFAULT_DEBUG_DIR):
         self.path = Path(path)
         self.debug_dir = Path(debug_dir)
-        self._data = None
+        self._data: mmap.mmap | None = None
         with reading(self.path, "ELF file"), open(self.path, "rb") as handle:
             if self.path.stat().st_size == 0:
                 raise InputError(f"{self.path}: not an ELF file (empty)")
@@ -116,15 +116,11 @@ class ElfImage:
             def remap(shndx: int) -> int | None:
                 return ours.get(names[shndx]) if shndx < len(names) else None
 
-            symbols, _ = read_symbol_table(debug, ".symtab", remap)
+            symbols, _ = read_symbol_table(debug, ".symtab", remap, self.layout)
         except (InputError, *_PARSE_ERRORS):
             symbols = []  # an unusable debug file is as good as none
         finally:
             data.close()
-        if self.is_relocatable:  # the debug file's values are offsets in its sections
-            symbols = [s._replace(vaddr=s.vaddr - debug.base_of(debug.section_named(
-                self.layout.sections[s.section].name).index) + self.layout.base_of(s.section))
-                for s in symbols]
         if symbols:
             self.debug_file = path
         return symbols
@@ -220,7 +216,7 @@ class ElfImage:
                                  f"which has no bytes in {self.path}")
             raise InputError(f"address {self.describe(vaddr)} is outside every loaded "
                              f"segment of {self.path}")
-        return int.from_bytes(self._data[offset:offset + WORD_BYTES], "little")
+        return int.from_bytes(self.layout.bytes_at(offset, WORD_BYTES, "code"), "little")
 
     def words_at(self, vaddr: int, count: int) -> list[int]:
         """count consecutive instruction words from vaddr (see word_at)."""
@@ -265,7 +261,7 @@ class ElfImage:
         import numpy as np
 
         self.layout.check_in_file("code", file_offset, count * WORD_BYTES)
-        return np.frombuffer(self._data, dtype="<u4", count=count, offset=file_offset)
+        return np.frombuffer(self.layout.data, dtype="<u4", count=count, offset=file_offset)
 
     def close(self) -> None:
         data = getattr(self, "_data", None)

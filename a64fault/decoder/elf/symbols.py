@@ -18,8 +18,17 @@ import struct
 from functools import lru_cache
 from typing import NamedTuple
 
-from .headers import (SHF_EXECINSTR, SHN_LORESERVE, SHN_UNDEF, SHT_DYNSYM, SHT_RELA, SHT_SYMTAB,
-                      SLOT_SIZE, ElfLayout, c_string)
+from .headers import (
+    SHF_EXECINSTR,
+    SHN_LORESERVE,
+    SHN_UNDEF,
+    SHT_DYNSYM,
+    SHT_RELA,
+    SHT_SYMTAB,
+    SLOT_SIZE,
+    ElfLayout,
+    c_string,
+)
 
 #: How many symbols below an address symbolize() looks at (nested/overlapping symbols).
 _SYMBOLIZE_WINDOW = 64
@@ -70,13 +79,16 @@ def demangle(name: str) -> str:
     return readable or name
 
 
-def read_symbol_table(layout: ElfLayout, table_name: str, remap=None):
+def read_symbol_table(layout: ElfLayout, table_name: str, remap=None,
+                      target: ElfLayout | None = None):
     """(named symbols, mapping symbols) of one symbol table section of ``layout``.
 
-    ``remap(shndx) -> index`` translates section indexes (a debug file's to
-    the stripped file's); symbols whose section it cannot place are dropped.
+    ``remap(shndx) -> index`` translates section indexes to those of
+    ``target`` (a debug file's to the stripped file's, whose address layout
+    the symbols then get); symbols whose section it cannot place are dropped.
     Mapping symbols are (vaddr, "$x" | "$d") in executable sections.
     """
+    target = target or layout
     table = layout.section_named(table_name)
     if table is None or table.sh_type not in (SHT_SYMTAB, SHT_DYNSYM):
         return [], []
@@ -86,7 +98,7 @@ def read_symbol_table(layout: ElfLayout, table_name: str, remap=None):
     strings = layout.bytes_at(strtab.offset, strtab.size, f"the string table of {table_name}")
     raw = layout.bytes_at(table.offset, table.size - table.size % _SYM.size, f"section {table_name}")
     record = struct.Struct(("<" if layout.little_endian else ">") + _SYM.format)
-    sections = layout.sections
+    sections = target.sections
     symbols, mapping = [], []
     for name_at, info, _other, shndx, value, size in record.iter_unpack(raw):
         if shndx == SHN_UNDEF or shndx >= SHN_LORESERVE or name_at >= len(strings):
@@ -97,10 +109,10 @@ def read_symbol_table(layout: ElfLayout, table_name: str, remap=None):
                 continue
         if shndx >= len(sections):
             continue
-        if layout.is_relocatable:
+        if target.is_relocatable:
             if value >= SLOT_SIZE:
                 continue
-            value += layout.base_of(shndx)
+            value += target.base_of(shndx)
         name = c_string(strings, name_at)
         if not name:
             continue
