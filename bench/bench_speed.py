@@ -205,6 +205,21 @@ def bench_upgrades(runs: int) -> None:
                f"{seconds / len(words) * 1e9:.0f} ns", "", "")
 
 
+def bench_audit_union(runs: int) -> None:
+    """Parsing a union of 2000 random MASK:VALUE terms into disjoint cubes (the audit)."""
+    from a64fault.audit import parse_predicate
+
+    rng = np.random.default_rng(SEED)
+    top = 0xFFFFF000  # the terms differ in their low 12 bits (as in tests/test_audit.py)
+    terms = []
+    for _ in range(2000):
+        low_mask = int(rng.integers(0, 1 << 12))
+        terms.append((top | low_mask, 0x50000000 | (int(rng.integers(0, 1 << 12)) & low_mask)))
+    text = " | ".join(f"{m:#x}:{v:#x}" for m, v in terms)
+    seconds = median_time(lambda: parse_predicate(text), runs)
+    report("audit: union of 2000 random terms", f"{seconds:.2f} s", "", "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -236,6 +251,7 @@ def main() -> None:
         del code
         bench_scan(path, runs, with_objdump=not args.quick)
     bench_upgrades(runs)
+    bench_audit_union(runs)
 
     table = ["| benchmark | a64fault | reference | ratio |", "|---|---:|---:|---:|"]
     table += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ from a64fault import policies
 from a64fault.audit import PRESETS, CubeSet, audit, parse_predicate, preset, table_regions
 from a64fault.errors import InputError
 from a64fault.patterns import Table, read_rows
+from tests.cli import run_in_process
 
 # ---- cube algebra against enumeration over a 12-bit universe ---------------
 # Every random cube fixes the top 20 bits to HIGH, so each set lives in the
@@ -152,7 +152,7 @@ def test_a_preset_printed_in_the_predicate_syntax_reads_back_as_the_same_set():
 # ---- the kernel-v5 findings the README states (real table, via the CLI) ----
 
 def run_audit(*args):
-    return subprocess.run(["a64fault", *args], capture_output=True, text=True)
+    return run_in_process(*args)
 
 
 @pytest.fixture(scope="module")
@@ -253,15 +253,12 @@ def sparse_term(rng):
 
 
 @pytest.mark.parametrize("make_term", [sparse_term, random_term])
-def test_union_of_2000_terms_is_fast_and_exact(make_term):
-    import time
-
+def test_union_of_2000_terms_is_exact(make_term):
+    """(Its speed is measured by bench/bench_speed.py, not asserted here.)"""
     rng = np.random.default_rng(23)
     terms = [make_term(rng) for _ in range(2000)]
     text = " | ".join(f"{m:#x}:{v:#x}" for m, v in terms)
-    start = time.perf_counter()
     cubes = parse_predicate(text)
-    elapsed = time.perf_counter() - start
     hit = np.zeros(len(UNIVERSE), dtype=bool)
     for m, v in terms:
         hit |= (UNIVERSE & np.uint32(m)) == np.uint32(v)
@@ -270,7 +267,6 @@ def test_union_of_2000_terms_is_fast_and_exact(make_term):
     masks, values = cubes.arrays()
     per_word = ((UNIVERSE[:, None].astype(np.uint64) & masks) == values).sum(axis=1)
     assert np.array_equal(per_word, hit.astype(int))  # disjoint, and exactly the words
-    assert elapsed < 5, f"union of 2000 terms took {elapsed:.1f} s"
 
 
 def test_difference_and_complement_match_enumeration():

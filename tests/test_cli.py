@@ -1,4 +1,5 @@
-"""`a64fault classify` and `a64fault esr` through the installed console script (subprocess).
+"""`a64fault classify` and `a64fault esr` through main() in this process (tests/cli.py),
+plus a few runs of `python -m a64fault` as a real process.
 
 Words are LLVM's (ziglang) from fixtures/elf/tiny-le (fixtures/build_elves.py),
 checked against that file with pyelftools in test_fixture_words_are_llvms;
@@ -7,35 +8,19 @@ b820001f (`stadd w0, [x0]`) is the README's worked example.
 
 import json
 import shutil
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from tests.cli import run_in_process, run_subprocess
+
 ROOT = Path(__file__).resolve().parent.parent
 ELF = ROOT / "fixtures" / "elf"
 
 
-def _script() -> str:
-    # The script next to this interpreter skips version-manager shims (faster).
-    beside = Path(sys.executable).parent / "a64fault"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("a64fault")
-    assert found, "the a64fault console script is not installed (pip install -e .)"
-    return found
-
-
-A64FAULT = _script()
-
-
 def run(*args, stdin=None, ok=True):
-    done = subprocess.run([A64FAULT, *map(str, args)], input=stdin, capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
-    assert "Traceback" not in done.stderr
+    done = run_in_process(*args, stdin=stdin)
     if ok:
         assert done.returncode == 0, done.stderr
         assert done.stderr == ""
@@ -281,13 +266,11 @@ BAD = [
 
 @pytest.fixture(scope="module")
 def bad_runs(tmp_path_factory):
-    """Every BAD invocation, run 4 at a time (each is a fresh interpreter: ~0.3 s)."""
+    """Every BAD invocation, run in this process."""
     substitutions = {"NOTELF": str(_not_elf(tmp_path_factory.mktemp("notelf"))),
                      "LS": shutil.which("ls") or "/bin/ls"}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(run, *[substitutions.get(a, a) for a in args], stdin=stdin,
-                               ok=False) for args, stdin, _ in BAD]
-        return [future.result() for future in futures]
+    return [run(*[substitutions.get(a, a) for a in args], stdin=stdin, ok=False)
+            for args, stdin, _ in BAD]
 
 
 @pytest.mark.parametrize("case", range(len(BAD)), ids=[" ".join(args) for args, _, _ in BAD])
@@ -300,3 +283,27 @@ def test_bad_input_one_line_exit_2(bad_runs, case):
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("a64fault: error: ")
     assert message in lines[0]
+
+
+# ---- the real process: `python -m a64fault` (no PATH needed) -------------------------------
+
+def test_module_entry_point_prints_the_worked_example():
+    done = run_subprocess("classify", STADD_W0, "--esr", "0x92000007")
+    assert done.returncode == 0 and done.stderr == ""
+    assert done.stdout.startswith("b820001f  stadd w0, [x0]  atomic-rmw  LSE  LDADD  read->write")
+
+
+@pytest.mark.parametrize("args", [["classify", "zz"], ["esr", "0xzz"], ["nosuchcommand"]])
+def test_a_bad_input_process_exits_2_with_one_line(args):
+    done = run_subprocess(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith("a64fault: error: ")
+
+
+def test_version_is_the_package_metadata():
+    from importlib.metadata import version
+
+    done = run_subprocess("--version")
+    assert done.returncode == 0
+    assert version("a64fault") in done.stdout

@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from a64fault import corpus
+from tests.cli import run_in_process
 
 FIXTURES = corpus.load()
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-c", "from a64fault.cli import main; main()", *args],
-                          capture_output=True, text=True)
+    return run_in_process(*args)
 
 
 def test_stats_counts_every_feature_and_kind():

@@ -326,11 +326,9 @@ def test_trace_not_utf8(tmp_path):
 
 # -- the command ------------------------------------------------------------------------------
 def _invoke(args):
-    import subprocess
-    import sys
+    from tests.cli import run_in_process
 
-    return subprocess.run([sys.executable, "-c", "from a64fault.cli import main; main()",
-                           "simulate", *args], capture_output=True, text=True)
+    return run_in_process("simulate", *args)
 
 
 def test_cli_table_and_json():
@@ -372,49 +370,40 @@ def test_cli_bad_input_is_one_line_exit_2(args, needle):
     assert done.stderr.startswith("a64fault: error:")
 
 
-def test_plot_without_matplotlib_is_one_line(monkeypatch):
+def test_plot_without_matplotlib_is_one_line(monkeypatch, cli, tmp_path):
     import sys
 
-    from a64fault.cli import main
-
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(SystemExit) as stop:
-        main(["simulate", "-w", "memset", "-s", "4K", "--plot", "x.png"])
-    assert stop.value.code == 2
+    done = cli("simulate", "-w", "memset", "-s", "4K", "--plot", "x.png", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("a64fault: error:") and done.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("name,looks_right", [
     ("p.png", lambda path: path.read_bytes().startswith(b"\x89PNG")),
     ("p.svg", lambda path: path.read_text().lstrip().startswith("<?xml")),
 ])
-def test_plot_with_matplotlib(tmp_path, name, looks_right):
+def test_plot_with_matplotlib(tmp_path, cli, name, looks_right):
     pytest.importorskip("matplotlib")
-    from a64fault.cli import main
-
     out = tmp_path / name
-    try:
-        main(["simulate", "-w", "memset", "-s", "8K", "--plot", str(out)])
-    except SystemExit as stop:
-        assert stop.code in (0, None)
+    assert cli("simulate", "-w", "memset", "-s", "8K", "--plot", out).returncode == 0
     assert out.stat().st_size > 0 and looks_right(out)
 
 
 @pytest.mark.parametrize("name,needle", [("p.xyz", "unsupported format 'xyz'"),
                                          ("p", "unsupported format '(no suffix)'"),
                                          ("nodir/p.png", "no such directory")])
-def test_plot_path_checked_before_simulating(tmp_path, monkeypatch, capsys, name, needle):
+def test_plot_path_checked_before_simulating(tmp_path, monkeypatch, cli, name, needle):
     pytest.importorskip("matplotlib")
     import a64fault.model
-    from a64fault.cli import main
 
     def must_not_run(*args, **kw):
         raise AssertionError("simulated before checking --plot")
 
     monkeypatch.setattr(a64fault.model, "simulate", must_not_run)
     out = tmp_path / name
-    with pytest.raises(SystemExit) as stop:
-        main(["simulate", "-w", "memset", "-s", "4K", "--plot", str(out)])
-    assert stop.value.code == 2
-    err = capsys.readouterr().err
+    done = cli("simulate", "-w", "memset", "-s", "4K", "--plot", out)
+    assert done.returncode == 2
+    err = done.stderr
     assert err.startswith("a64fault: error: --plot") and err.count("\n") == 1 and needle in err
     assert not out.exists()

@@ -13,6 +13,7 @@ from elftools.elf.elffile import ELFFile
 
 from a64fault import classify, policies
 from a64fault.scan import data_ranges, scan_file
+from tests.cli import run_in_process, run_subprocess
 
 ELF = Path(__file__).resolve().parent.parent / "fixtures" / "elf"
 WITH_SYMBOLS = ["tiny-le", "tiny-be", "tiny-le.o", "tiny-be.o"]
@@ -25,7 +26,7 @@ DATA_WORDS = 3
 
 
 def run(*args):
-    return subprocess.run(["a64fault", *args], capture_output=True, text=True)
+    return run_in_process(*args)
 
 
 def reference(path: Path):
@@ -209,9 +210,8 @@ def test_progress_bar_only_on_a_terminal():
 
     master, slave = pty.openpty()
     try:
-        done = subprocess.run(["a64fault", "scan", "--json", str(ELF / "tiny-le"),
-                               str(ELF / "tiny-be")], stdout=subprocess.PIPE, stderr=slave,
-                              text=True)
+        done = run_subprocess("scan", "--json", ELF / "tiny-le", ELF / "tiny-be",
+                              stdout=subprocess.PIPE, stderr=slave)
         os.close(slave)
         seen = b""
         while True:

@@ -140,6 +140,7 @@ def test_opcode_sweep_matches_scalar():
     assert np.array_equal(vector.classify_array(words), scalar_kinds(words.tolist()))
 
 
+@pytest.mark.slow
 @needs_table
 def test_ten_million_random_words_match_scalar():
     """10 M random words (fixed seed): every word compared with the scalar path.
