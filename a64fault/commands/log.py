@@ -21,8 +21,9 @@ from ..policies import DEFAULT_POLICY, POLICIES
               help="Kernel image: kernel pcs are read at the printed sym+off.")
 @click.option("--policy", type=click.Choice(POLICIES), default=DEFAULT_POLICY, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per fault (JSON Lines).")
-@click.option("--summary", is_flag=True, help="Counts by class, type, access and kind.")
-def command(files, elf_path, maps_path, base, vmlinux_path, policy, as_json, summary):
+@click.option("--summary", "summary_only", is_flag=True,
+              help="Only counts by class, fault type, access and kind.")
+def command(files, elf_path, maps_path, base, vmlinux_path, policy, as_json, summary_only):
     """Find arm64 fault reports in kernel logs FILES (or '-', stdin) and explain each.
 
     Reads oopses, user fault lines, "Unhandled fault", "Bad mode" and SError
@@ -40,8 +41,7 @@ def command(files, elf_path, maps_path, base, vmlinux_path, policy, as_json, sum
         read_stream,
     )
     from ..log.parse import Found
-    from ..log.report import dumps, pc_table, pc_to_json, to_json, to_text
-    from ..log.report import summary as summarize
+    from ..log.report import dumps, pc_table, pc_to_json, summary, summary_counts, to_json, to_text
     from ..log.resolve import read_maps
 
     base_address = parse_int(base, "--base", hex_default=True) if base is not None else None
@@ -61,12 +61,15 @@ def command(files, elf_path, maps_path, base, vmlinux_path, policy, as_json, sum
     resolver = Resolver(elf, maps, base_address, vmlinux)
     explained = [explain(report, resolver, policy) for report in found.reports]
     per_pc = explain_pcs(count_by_pc(found.records), resolver) if found.records else []
-    if as_json:
+    if summary_only:
+        counts = summary_counts(explained, per_pc)
+        click.echo(dumps({"summary": counts}) if as_json else summary(counts))
+    elif as_json:
         for done in explained:
             click.echo(dumps(to_json(done)))
         for item in per_pc:
             click.echo(dumps(pc_to_json(item)))
-    elif not summary:
+    else:
         for index, done in enumerate(explained):
             if index:
                 click.echo()
@@ -75,11 +78,5 @@ def command(files, elf_path, maps_path, base, vmlinux_path, policy, as_json, sum
             if explained:
                 click.echo()
             click.echo(pc_table(per_pc))
-    if summary and not as_json:
-        click.echo(summarize(explained))
-        if found.records:
-            click.echo(f"live fault records: {len(found.records)} at {len(per_pc)} pcs, "
-                       f"double faults: {sum(item.count.double_faults for item in per_pc)}")
     if not explained and not found.records:
-        click.echo("a64fault: no fault reports found", err=True)
-        sys.exit(1)
+        sys.exit(1)  # nothing found: exit 1, as grep does

@@ -119,6 +119,7 @@ _FIELD_LINES: list[tuple[re.Pattern, tuple[str, ...]]] = [
     (re.compile(r"\bGCS = (-?\d+), Overlay = (\d+), DirtyBit = (\d+), Xs = (\d+)"),
      ("GCS", "Overlay", "DirtyBit", "Xs")),
 ]
+_MEM_ABORT = re.compile(r"Mem abort info:")
 _HEX_FIELDS = frozenset({"ESR", "EC", "ISS", "ISS2", "FSC"})
 _NAME_FIELDS = frozenset({"EC_name", "FSC_name"})
 
@@ -327,6 +328,10 @@ class LineReader:
         return report
 
     def _field(self, lineno: int, line: str) -> None:
+        found = _MEM_ABORT.search(line)
+        if found:  # opens the decode: a new block if the open one has its ESR already
+            self._report(lineno, line[:found.start()], "ESR")
+            return
         for pattern, keys in _FIELD_LINES:
             found = pattern.search(line)
             if found:

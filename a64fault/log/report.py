@@ -154,8 +154,12 @@ def to_text(done: Explained) -> str:
     return "\n".join(lines)
 
 
-def summary(explained: list[Explained]) -> str:
-    """Counts by exception class, fault type, access and kind; atomic read faults."""
+ATOMIC_KINDS = ("atomic-rmw", "compare-and-swap")
+
+
+def summary_counts(explained: list[Explained], per_pc: list[PcReport] | None = None) -> dict:
+    """Counts by exception class, fault type, access and kind, and the read faults taken
+    by atomic read-modify-write instructions (the double-fault candidates)."""
     by_class: Counter[str] = Counter()
     by_type: Counter[str] = Counter()
     by_access: Counter[str] = Counter()
@@ -166,22 +170,51 @@ def summary(explained: list[Explained]) -> str:
         by_class[s.ec_name if s else "ESR not printed"] += 1
         if s is not None and s.fault_type:
             by_type[s.fault_type] += 1
-        access = (done.decision.reported if done.decision else
-                  "exec" if s is not None and s.is_instruction_abort else
-                  ("write" if s.is_write_abort else "read") if s is not None and s.is_data_abort
-                  else "unknown")
+        if done.decision:
+            access = done.decision.reported
+        elif s is not None and s.is_instruction_abort:
+            access = "exec"
+        elif s is not None and s.is_data_abort:
+            access = "write" if s.is_write_abort else "read"
+        else:
+            access = "unknown"
         by_access[access] += 1
         kind = done.classification.kind.value if done.classification else "unknown"
         by_kind[kind] += 1
-        if access == "read" and kind in ("atomic-rmw", "compare-and-swap"):
+        if access == "read" and kind in ATOMIC_KINDS:
             atomic_reads += 1
-    out = [f"faults: {len(explained)}"]
-    for title, counter in (("by exception class", by_class), ("by fault type", by_type),
-                           ("by access", by_access), ("by instruction kind", by_kind)):
+    out = {
+        "faults": len(explained),
+        "by_exception_class": dict(by_class.most_common()),
+        "by_fault_type": dict(by_type.most_common()),
+        "by_access": dict(by_access.most_common()),
+        "by_kind": dict(by_kind.most_common()),
+        "atomic_read_faults": atomic_reads,
+    }
+    if per_pc:
+        out["live_records"] = sum(item.count.faults for item in per_pc)
+        out["live_pcs"] = len(per_pc)
+        out["live_double_faults"] = sum(item.count.double_faults for item in per_pc)
+        out["live_atomic_read_faults"] = sum(
+            item.count.reads + item.count.unknown for item in per_pc
+            if item.classification is not None and item.classification.kind.value in ATOMIC_KINDS)
+    return out
+
+
+def summary(counts: dict) -> str:
+    """summary_counts() as text."""
+    out = [f"faults: {counts['faults']}"]
+    for title, key in (("by exception class", "by_exception_class"),
+                       ("by fault type", "by_fault_type"), ("by access", "by_access"),
+                       ("by instruction kind", "by_kind")):
         out.append(f"{title}:")
-        out += [f"  {count:6d}  {name}" for name, count in counter.most_common()]
-    out.append(f"read faults taken by atomic read-modify-write instructions "
-               f"(double-fault candidates): {atomic_reads}")
+        out += [f"  {count:6d}  {name}" for name, count in counts[key].items()]
+    out.append("read faults taken by atomic read-modify-write instructions "
+               f"(double-fault candidates): {counts['atomic_read_faults']}")
+    if "live_records" in counts:
+        out.append(f"live fault records: {counts['live_records']} at {counts['live_pcs']} pcs; "
+                   f"double faults: {counts['live_double_faults']}; read faults at atomic "
+                   f"read-modify-write instructions: {counts['live_atomic_read_faults']}")
     return "\n".join(out)
 
 
