@@ -32,7 +32,7 @@ def oops_log(tmp_path):
 def test_json_lines_have_the_fields(oops_log):
     done = run("log", "--json", "--elf", ELF / "tiny-le", oops_log)
     oops, user = [json.loads(line) for line in done.stdout.splitlines()]
-    assert JSON_KEYS <= oops.keys() and JSON_KEYS <= user.keys()
+    assert oops.keys() >= JSON_KEYS and user.keys() >= JSON_KEYS
     assert (oops["line"], oops["esr"], oops["el"], oops["mismatches"]) == (
         1, "0x96000006", "kernel", [])
     assert oops["decoded"]["dfsc_name"] == "translation fault, level 2"
