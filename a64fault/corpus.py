@@ -210,9 +210,11 @@ def to_c_header(fixtures, selection: str = "all") -> str:
     ]
     for f in fixtures:
         note = f"{f.form or '-'} {f.kind} {feature_name(f.feature)}".replace("*/", "* /")
+        # The note on a line of its own keeps lines within the kernel's 100 columns.
+        lines.append(f"\t/* {note} */")
         lines.append(
             f"\t{{ 0x{f.word:08x}, {_c_string(f.asm)}, {str(f.writes).lower()}, "
-            f"{str(f.atomic_rmw).lower()} }}, /* {note} */"
+            f"{str(f.atomic_rmw).lower()} }},"
         )
     lines += ["};", "", f"#endif /* {guard} */", ""]
     return "\n".join(lines)
