@@ -10,7 +10,6 @@ fixtures/build_elves.py. The oracle is that source (a CASA after 22 NOPs of
 import json
 import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,10 @@ MOD = ELF / "mod.o"
 
 
 @pytest.fixture
-def run():
-    """Run the CLI; ``expect`` is the exit status wanted (None: any)."""
+def run(cli):
+    """Run the CLI (in this process); ``expect`` is the exit status wanted (None: any)."""
     def invoke(*args, expect=0):
-        done = subprocess.run(["a64fault", *args], capture_output=True, text=True, timeout=60)
-        assert "Traceback" not in done.stderr
+        done = cli(*args)
         if expect is not None:
             assert done.returncode == expect, done.stderr
         return done
