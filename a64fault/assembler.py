@@ -68,7 +68,8 @@ def assemble(lines: list[str], names: list[str] | None = None) -> list[int]:
         return []
     names = names or [repr(line) for line in lines]
     if not available():
-        raise AssemblerError("assembling needs the ziglang wheel (pip install ziglang)")
+        raise AssemblerError("assembling needs LLVM from the ziglang wheel: "
+                             "pip install 'a64fault[asm]'")
     for line, name in zip(lines, names):
         if not line.strip() or "\n" in line or ";" in line:
             raise AssemblerError(f"not one assembly instruction: {name}")

@@ -1,4 +1,4 @@
-"""The encoding corpus (fixtures/encodings.jsonl): load it, count it, export it.
+"""The encoding corpus (a64fault/data/encodings.jsonl, package data): load, count, export.
 
 Each line of the corpus is one assembler-built instruction word with what
 the Arm ARM says it does (built by fixtures/build.py, not by this package):
@@ -20,7 +20,8 @@ from .kinds import Kind
 from .policies import ATOMIC, POLICY_KINDS
 
 #: The corpus in a source checkout (it is not installed with the package).
-CORPUS_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "encodings.jsonl"
+#: Shipped with the package; written by the repository script fixtures/build.py.
+CORPUS_PATH = Path(__file__).resolve().parent / "data" / "encodings.jsonl"
 ASSEMBLERS = ("keystone", "llvm")
 #: How the command line names the Armv8.0 base (feature None).
 BASE = "base"
@@ -90,7 +91,7 @@ def parse_line(text: str, where: str) -> Fixture:
 
 
 def load(path: Path | str | None = None) -> list[Fixture]:
-    """Every fixture of the corpus at ``path`` (default: the checkout's encodings.jsonl)."""
+    """Every fixture of the corpus at ``path`` (default: the packaged encodings.jsonl)."""
     path = Path(path) if path is not None else CORPUS_PATH
     if not path.is_file():
         raise InputError(f"{path}: no corpus file (build it with `a64fault fixtures build`)")

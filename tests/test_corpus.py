@@ -197,5 +197,5 @@ def test_rebuild_reproduces_the_corpus_byte_for_byte(tmp_path):
     out = tmp_path / "encodings.jsonl"
     _builder().build(out)
     assert out.read_bytes() == corpus.CORPUS_PATH.read_bytes(), (
-        "fixtures/encodings.jsonl is stale: run `a64fault fixtures build` and commit it"
+        "a64fault/data/encodings.jsonl is stale: run `a64fault fixtures build` and commit it"
     )

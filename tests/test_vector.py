@@ -176,9 +176,9 @@ def test_fixture_corpus_matches_scalar():
     import json
     from pathlib import Path
 
-    path = Path(__file__).parent.parent / "fixtures" / "encodings.jsonl"
+    path = Path(__file__).parent.parent / "a64fault" / "data" / "encodings.jsonl"
     if not path.exists():
-        pytest.skip("fixtures/encodings.jsonl not built yet")
+        pytest.skip("a64fault/data/encodings.jsonl not built yet")
     words = []
     for line in path.read_text().splitlines():
         record = json.loads(line)

@@ -12,13 +12,15 @@ from .. import corpus
 from ..errors import InputError
 from ..kinds import Kind
 
-BUILDER = corpus.CORPUS_PATH.parent / "build.py"
+#: The corpus builder: a repository script, not part of the installed package.
+BUILDER = Path(__file__).resolve().parent.parent.parent / "fixtures" / "build.py"
 
 
 def _load_builder():
     """fixtures/build.py of this checkout (it is not part of the installed package)."""
     if not BUILDER.is_file():
-        raise InputError(f"{BUILDER}: no fixture builder (it lives in a source checkout)")
+        raise InputError("no fixture builder here: `fixtures build` runs from a source checkout "
+                         "(fixtures/build.py) with the [dev] extra")
     spec = importlib.util.spec_from_file_location("a64fault_fixtures_build", BUILDER)
     assert spec is not None and spec.loader is not None  # BUILDER is a .py file
     module = importlib.util.module_from_spec(spec)
@@ -29,7 +31,7 @@ def _load_builder():
 
 corpus_option = click.option(
     "--corpus", "corpus_path", type=click.Path(dir_okay=False, path_type=Path),
-    default=None, help="Corpus file (default: fixtures/encodings.jsonl of the checkout).",
+    default=None, help="Corpus file (default: the corpus shipped with a64fault).",
 )
 
 
@@ -40,7 +42,7 @@ def command():
 
 @command.command("build")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the corpus (default: fixtures/encodings.jsonl).")
+              help="Where to write the corpus (default: a64fault/data/encodings.jsonl).")
 @click.option("--specs", type=click.Path(file_okay=False, exists=True, path_type=Path),
               default=None, help="Directory of spec modules (default: fixtures/specs).")
 def build(out, specs):

@@ -15,7 +15,6 @@ import os
 import stat
 from dataclasses import dataclass
 
-from ..assembler import assemble
 from ..errors import InputError, reading
 from ..word import WORD_LIMIT
 from .state import ADDRESS_SPACE
@@ -42,6 +41,8 @@ def read_trace(path: str) -> list[Access]:
         if word is None and asm is not None:
             first_row.setdefault(asm, where)
     lines = list(first_row)
+    from ..assembler import assemble  # only asm rows need it (the optional [asm] extra)
+
     words = assemble(lines, [f"{path}:{first_row[line]}: {line!r}" for line in lines])
     assembled: dict[str | None, int] = dict(zip(lines, words))
     return [Access(assembled[asm] if word is None else word, address, asm)
