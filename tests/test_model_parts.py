@@ -360,7 +360,14 @@ def test_cli_table_and_json():
     (["-w", "memset", "--collapse", "--max-ptes-none", "600"], "0 to 511"),
     (["-w", "trace", "--trace", "/nonexistent/t.csv"], "/nonexistent/t.csv: no such file"),
     (["-w", "memset", "--trace", "t.csv"], "--trace goes with --workload trace"),
-    (["-w", "memset", "--kernel", "4.19"], "unknown kernel"),
+    (["-w", "memset", "--kernel", "4.19"], "covers Linux 6.1 and later"),
+    (["-w", "memset", "--kernel", "linus"], "unknown kernel"),
+    (["-w", "memset", "--page-size", "8K"], "unknown page size"),
+    (["-w", "memset", "--mthp", "48K=always"], "bad mTHP size"),
+    (["-w", "memset", "--mthp", "8K=always"], "no anonymous THP of 8K"),
+    (["-w", "memset", "--mthp", "64K=sometimes"], "unknown mTHP mode"),
+    (["-w", "memset", "--mthp", "64K"], "expected SIZE=MODE"),
+    (["-w", "memset", "--mthp", "64K=always", "--kernel", "6.1"], "mTHP came in Linux 6.8"),
     (["-w", "memset", "--cost", "bogus=1"], "bad cost"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(args, needle):

@@ -2,7 +2,8 @@
 
 The reference keeps a dict entry per PMD and per PTE and runs every access
 of every page, one after another, writing the kernel's rules out again from
-docs/design.md and the README's model section (not importing the model's kernel, cpu or state code). The bulk
+docs/design.md and the README's model section (not importing the model's
+kernel, cpu or state code). The bulk
 model simulates one region per distinct state and multiplies; on small
 sizes the two must agree exactly, counter for counter.
 """
@@ -47,28 +48,52 @@ def esr(wnr, fault_type, level, cm=False):
     return EC_DABT_LOW << 26 | 1 << 25 | int(cm) << 8 | int(wnr) << 6 | dfsc
 
 
-class Reference:
-    """Per-page dictionaries; counts faults, copies, TLB invalidations, THPs and splits."""
+#: Kernels whose write fault on the huge zero PMD allocates a THP instead of splitting.
+THP_ON_HUGE_ZERO_WRITE = ("6.13", "7.2")
 
-    def __init__(self, kernel, policy, vma_start, vma_end, thp_enabled, use_zero_page=True,
-                 thp_available=True):
+
+def allowed_orders(thp, hugepage, mthp, pmd_order):
+    """Orders a fault may allocate: each size's own mode, 'inherit' standing for the top level."""
+    out = set()
+    for order in range(2, pmd_order + 1):
+        mode = mthp.get(order, "inherit" if order == pmd_order else "never")
+        if mode == "inherit":
+            mode = thp
+        if mode == "always" or (mode == "madvise" and hugepage):
+            out.add(order)
+    return out
+
+
+class Reference:
+    """Per-page dictionaries; counts what the kernel's handlers do, page by page."""
+
+    def __init__(self, kernel, policy, vma_start, vma_end, orders, page_shift=12,
+                 use_zero_page=True, thp_available=True):
         self.kernel, self.policy = kernel, policy
+        self.page = 1 << page_shift
+        self.per_table = self.page // 8
+        self.pmd_size = self.page * self.per_table
         self.vma_start, self.vma_end = vma_start, vma_end
-        self.thp_enabled, self.use_zero_page = thp_enabled, use_zero_page
+        pmd_order = self.per_table.bit_length() - 1
+        self.pmd_thp = pmd_order in orders
+        self.small_orders = sorted((o for o in orders if o < pmd_order), reverse=True)
+        self.use_zero_page = use_zero_page
         self.thp_available = thp_available
         self.pmd = {}   # region index -> "none" | "hzp" | "thp" | "table"
         self.pte = {}   # page index -> "none" | "zero" | "private"
+        self.mthp = {}  # order -> folios
         self.c = dict.fromkeys(("faults", "read_faults", "write_faults", "upgraded", "cow",
                                 "tlbi", "thp_allocated", "pmd_splits", "base_pages",
                                 "huge_zero_maps", "llsc_retries", "populate_faults",
-                                "collapses"), 0)
+                                "collapses", "decisions", "mthp_allocated", "mthp_fallbacks",
+                                "thp_fallbacks"), 0)
 
     def eligible(self, region):
-        return (self.thp_enabled and region * PMD >= self.vma_start
-                and (region + 1) * PMD <= self.vma_end)
+        return (self.pmd_thp and region * self.pmd_size >= self.vma_start
+                and (region + 1) * self.pmd_size <= self.vma_end)
 
     def mapping(self, address):
-        region, page = address // PMD, address // PAGE
+        region, page = address // self.pmd_size, address // self.page
         state = self.pmd.get(region, "none")
         if state == "hzp":
             return "ro", 2
@@ -80,7 +105,7 @@ class Reference:
         return {"none": "none", "zero": "ro", "private": "rw"}[pte], 3
 
     def kernel_fault(self, address, write):
-        region, page = address // PMD, address // PAGE
+        region, page = address // self.pmd_size, address // self.page
         state = self.pmd.get(region, "none")
         if state == "none" and self.eligible(region):
             if not write and self.use_zero_page:
@@ -91,29 +116,54 @@ class Reference:
                 self.pmd[region] = "thp"
                 self.c["thp_allocated"] += 1
                 return
+            self.c["thp_fallbacks"] += 1
         if state == "none":
             self.pmd[region] = "table"
         if state == "hzp":
             if not write:
                 return
             self.c["tlbi"] += 1
-            if self.kernel == "6.13" and self.thp_available:
-                self.pmd[region] = "thp"
-                self.c["thp_allocated"] += 1
-                return
+            if self.kernel in THP_ON_HUGE_ZERO_WRITE:
+                if self.thp_available:
+                    self.pmd[region] = "thp"
+                    self.c["thp_allocated"] += 1
+                    return
+                self.c["thp_fallbacks"] += 1
             self.pmd[region] = "table"
             self.c["pmd_splits"] += 1
-            for p in range(region * 512, region * 512 + 512):
+            first = region * self.per_table
+            for p in range(first, first + self.per_table):
                 self.pte[p] = "zero"
         pte = self.pte.get(page, "none")
-        if write and pte != "private":
-            if pte == "zero":
-                self.c["cow"] += 1
-                self.c["tlbi"] += 1
+        if write and pte == "none":
+            self.allocate(page)
+        elif write and pte == "zero":
+            self.c["cow"] += 1
+            self.c["tlbi"] += 1
             self.pte[page] = "private"
             self.c["base_pages"] += 1
         elif not write and pte == "none":
             self.pte[page] = "zero"
+
+    def allocate(self, page):
+        """A write to an empty PTE: the largest allowed empty aligned block inside the VMA."""
+        for order in self.small_orders:
+            n = 1 << order
+            first = page - page % n
+            if first * self.page < self.vma_start or (first + n) * self.page > self.vma_end:
+                continue
+            if any(self.pte.get(p, "none") != "none" for p in range(first, first + n)):
+                continue
+            if not self.thp_available:
+                self.c["mthp_fallbacks"] += 1
+                continue
+            for p in range(first, first + n):
+                self.pte[p] = "private"
+            self.c["mthp_allocated"] += 1
+            self.mthp[order] = self.mthp.get(order, 0) + 1
+            return
+        self.pte[page] = "private"
+        self.c["base_pages"] += 1
 
     def run(self, word, address):
         """One instruction until it completes; returns the faults it took."""
@@ -131,11 +181,13 @@ class Reference:
                 wnr = have == "ro"
             else:
                 wnr = needs_write
-            effective, upgraded = decision(
-                word, esr(wnr, fault_type, level, cm=kind == "cache-maintenance"), self.policy)
+            cm = kind == "cache-maintenance"
+            effective, upgraded = decision(word, esr(wnr, fault_type, level, cm=cm), self.policy)
             self.c["faults"] += 1
             self.c[f"{effective}_faults"] += 1
             self.c["upgraded"] += upgraded
+            if (not wnr or cm) and self.policy != "none":
+                self.c["decisions"] += 1
             self.kernel_fault(address, effective == "write")
             taken += 1
 
@@ -159,7 +211,8 @@ class Reference:
         for region, state in list(self.pmd.items()):
             if state != "table" or not self.eligible(region):
                 continue
-            ptes = [self.pte.get(p, "none") for p in range(region * 512, region * 512 + 512)]
+            first = region * self.per_table
+            ptes = [self.pte.get(p, "none") for p in range(first, first + self.per_table)]
             if "private" in ptes and sum(p != "private" for p in ptes) <= max_ptes_none:
                 self.pmd[region] = "thp"
                 self.c["collapses"] += 1
@@ -168,33 +221,52 @@ class Reference:
     def rss(self):
         thps = sum(1 for r, s in self.pmd.items() if s == "thp")
         pages = sum(1 for p, s in self.pte.items()
-                    if s == "private" and self.pmd.get(p // 512) == "table")
-        return thps * PMD + pages * PAGE
+                    if s == "private" and self.pmd.get(p // self.per_table) == "table")
+        return thps * self.pmd_size + pages * self.page
 
 
-def reference(workload, size, kernel, policy, thp, stride=PAGE, align=0, hugepage=False,
-              collapse=False, max_ptes_none=511, **kw):
+def reference(workload, size, kernel, policy, thp, stride=None, align=0, hugepage=False,
+              collapse=False, max_ptes_none=None, page_shift=12, mthp=None, **kw):
+    page = 1 << page_shift
+    stride = stride or page
     start = DEFAULT_BASE + align
-    end = start + -(-size // PAGE) * PAGE
-    ref = Reference(kernel, policy, start, end,
-                    thp == "always" or (thp == "madvise" and hugepage), **kw)
+    end = start + -(-size // page) * page
+    pmd_order = page_shift - 3
+    orders = allowed_orders(thp, hugepage, mthp or {}, pmd_order)
+    ref = Reference(kernel, policy, start, end, orders, page_shift, **kw)
     program = PROGRAMS[workload]
     if program is None:
-        for address in range(start, end, PAGE):
+        for address in range(start, end, page):
             ref.populate(address)
     else:
         for address in range(start, start + size, stride):
             ref.program(program, address)
     if collapse:
-        ref.collapse(max_ptes_none)
+        ref.collapse((1 << pmd_order) - 1 if max_ptes_none is None else max_ptes_none)
     result = dict(ref.c)
     result["rss_bytes"] = ref.rss()
+    result["mthp"] = dict(sorted(ref.mthp.items()))
     return result
 
 
 KEYS = ("faults", "read_faults", "write_faults", "upgraded", "cow", "tlbi", "thp_allocated",
         "pmd_splits", "base_pages", "huge_zero_maps", "llsc_retries", "populate_faults",
-        "collapses", "rss_bytes")
+        "collapses", "rss_bytes", "decisions", "mthp_allocated", "mthp_fallbacks",
+        "thp_fallbacks")
+
+
+def model_counts(row, page_size="4K"):
+    """The row's counters under KEYS, ``mthp`` keyed by order as the reference keeps it."""
+    from a64fault.model.geometry import geometry
+
+    got = {key: row[key] for key in KEYS}
+    g = geometry(page_size)
+    got["mthp"] = {g.order_of(_bytes(name)): n for name, n in row["mthp"].items()}
+    return got
+
+
+def _bytes(name):
+    return int(name[:-1]) << {"K": 10, "M": 20, "G": 30}[name[-1]]
 
 SHAPES = [  # (size, stride, align): aligned, unaligned, sub-page, odd and huge strides
     (4 << 20, PAGE, 0),
@@ -219,7 +291,7 @@ def test_bulk_model_equals_per_page_reference(workload, thp, hugepage):
         for row in simulate(setup, kernels, policies):
             want = reference(workload, size, row["kernel"], row["policy"], thp, stride=stride,
                              align=align, hugepage=hugepage, collapse=collapse)
-            got = {key: row[key] for key in KEYS}
+            got = model_counts(row)
             assert got == want, (workload, thp, hugepage, size, stride, align, collapse,
                                  row["kernel"], row["policy"])
 
@@ -233,8 +305,7 @@ def test_bulk_model_equals_reference_with_sysfs_knobs(use_zero_page, thp_availab
             want = reference(workload, (4 << 20) + PAGE, row["kernel"], row["policy"], "always",
                              align=PAGE, use_zero_page=use_zero_page,
                              thp_available=thp_available)
-            assert {key: row[key] for key in KEYS} == want, (workload, row["kernel"],
-                                                             row["policy"])
+            assert model_counts(row) == want, (workload, row["kernel"], row["policy"])
 
 
 def test_two_sweeps_over_one_vma_equal_reference():
@@ -242,15 +313,17 @@ def test_two_sweeps_over_one_vma_equal_reference():
     from a64fault.model import Simulation, Vma
     from a64fault.model.cpu import Op
     from a64fault.model.kernel import KERNELS
+    from a64fault.model.tunables import Tunables
 
     start, end = DEFAULT_BASE, DEFAULT_BASE + (8 << 20)
     read = (Op.of(WORDS["ldrb w8, [x0]"]),)
     lse = (Op.of(WORDS["stadd wzr, [x0]"]),)
     for kernel, policy in itertools.product(("6.10", "6.13"), ("none", "atomic")):
-        sim = Simulation(KERNELS[kernel], policy, [Vma(start, end, thp="always")])
+        sim = Simulation(KERNELS[kernel], policy, [Vma(start, end)],
+                         tunables=Tunables(enabled="always"))
         sim.sweep(read, start + PAGE, 3 << 20)
         sim.sweep(lse, start, 8 << 20, 2 * PAGE)
-        ref = Reference(kernel, policy, start, end, True)
+        ref = Reference(kernel, policy, start, end, {9})
         for address in range(start + PAGE, start + PAGE + (3 << 20), PAGE):
             ref.program(["ldrb w8, [x0]"], address)
         for address in range(start, end, 2 * PAGE):
@@ -258,3 +331,84 @@ def test_two_sweeps_over_one_vma_equal_reference():
         got = sim.counters.as_dict()
         assert {k: got[k] for k in ref.c} == ref.c, (kernel, policy)
         assert sim.rss_bytes() == ref.rss()
+
+
+# -- strides that do not divide the PMD: the bulk model keeps a rotation of states ---------
+ODD_SHAPES = [  # (size, stride, align): many whole regions, each entered at another offset
+    (40 << 20, 4097, 0),
+    ((24 << 20) + 5 * PAGE, 12 << 10, 3 * PAGE),
+    ((26 << 20) + 7, (2 << 20) + PAGE, PAGE),
+    (64 << 20, (3 << 20) + 1, 0),
+    (20 << 20, (1 << 20) + 1, 5 * PAGE),
+    (96 << 10, 1, (2 << 20) - (32 << 10)),     # stride 1 across a region boundary
+]
+
+
+@pytest.mark.parametrize("size,stride,align", ODD_SHAPES)
+@pytest.mark.parametrize("thp", ["never", "always"])
+@pytest.mark.parametrize("rotate_from", [None, 2])
+def test_odd_strides_equal_reference(size, stride, align, thp, rotate_from, monkeypatch):
+    """Whole regions simulated one by one (few of them) and as a rotation (forced from 2)."""
+    from a64fault.model import Simulation
+
+    monkeypatch.setattr(Simulation, "ROTATE_FROM", rotate_from)
+    workloads = ("pretouch-lse", "read-then-write", "memset")
+    if stride == 1:
+        workloads = ("pretouch-lse",)
+    for workload in workloads:
+        setup = Setup(workload=workload, size=size, thp=thp, stride=stride, align=align,
+                      collapse=thp == "always")
+        for row in simulate(setup, ("6.10", "6.13"), ("none", "atomic")):
+            want = reference(workload, size, row["kernel"], row["policy"], thp, stride=stride,
+                             align=align, collapse=thp == "always")
+            assert model_counts(row) == want, (workload, size, stride, align, thp,
+                                               row["kernel"], row["policy"])
+
+
+# -- 16 KiB and 64 KiB pages ---------------------------------------------------------------
+PAGE_SHAPES = {  # page size -> (page shift, [(size, stride, align)])
+    "16K": (14, [(64 << 20, None, 0), ((33 << 20) + (48 << 10), 3 * (16 << 10) + 1, 16 << 10)]),
+    "64K": (16, [((512 << 20) + (64 << 10), None, 0), (3 << 20, 5 << 16, 64 << 10)]),
+}
+
+
+@pytest.mark.parametrize("page_size", list(PAGE_SHAPES))
+@pytest.mark.parametrize("thp", ["never", "always"])
+def test_page_sizes_equal_reference(page_size, thp):
+    shift, shapes = PAGE_SHAPES[page_size]
+    for (size, stride, align), workload in itertools.product(shapes, ("pretouch-lse", "memset",
+                                                                       "madv-populate-write")):
+        setup = Setup(workload=workload, size=size, thp=thp, stride=stride, align=align,
+                      page_size=page_size, collapse=True)
+        for row in simulate(setup, ("6.1", "7.2"), ("none", "atomic")):
+            want = reference(workload, size, row["kernel"], row["policy"], thp, stride=stride,
+                             align=align, page_shift=shift, collapse=True)
+            assert model_counts(row, page_size) == want, (page_size, workload, size, stride,
+                                                          row["kernel"], row["policy"])
+
+
+# -- anonymous mTHP --------------------------------------------------------------------------
+MTHP = [  # (thp, hugepage, settings)
+    ("never", False, {"64K": "always"}),
+    ("always", False, {"16K": "always", "64K": "always", "2M": "never"}),
+    ("madvise", True, {"16K": "madvise", "32K": "inherit", "1M": "always"}),
+    ("always", False, {"32K": "inherit", "256K": "madvise"}),
+]
+
+
+@pytest.mark.parametrize("thp,hugepage,settings", MTHP)
+@pytest.mark.parametrize("thp_available", [True, False])
+def test_mthp_equals_reference(thp, hugepage, settings, thp_available):
+    orders = {(_bytes(size) >> 12).bit_length() - 1: mode for size, mode in settings.items()}
+    items = tuple(f"{size}={mode}" for size, mode in settings.items())
+    shapes = [((6 << 20) + 20 * PAGE, None, 3 * PAGE), (5 << 20, 20 << 10, 0),
+              ((4 << 20) + PAGE, 4097, 9 * PAGE)]
+    for (size, stride, align), workload in itertools.product(shapes, list(PROGRAMS)):
+        setup = Setup(workload=workload, size=size, thp=thp, hugepage=hugepage, stride=stride,
+                      align=align, mthp=items, thp_available=thp_available)
+        for row in simulate(setup, ("6.10", "7.2"), ("none", "atomic", "atomic+exclusive")):
+            want = reference(workload, size, row["kernel"], row["policy"], thp, stride=stride,
+                             align=align, hugepage=hugepage, mthp=orders,
+                             thp_available=thp_available)
+            assert model_counts(row) == want, (settings, workload, size, stride, align,
+                                               row["kernel"], row["policy"])

@@ -13,11 +13,11 @@ from ..model.runner import ROW_KEYS
 from ..model.workloads import DESCRIPTIONS
 
 #: Row keys that are the same in every row of one run: said once, not a column.
-PER_RUN_KEYS = ("workload", "thp", "size_bytes")
+PER_RUN_KEYS = ("workload", "thp", "page_size", "size_bytes")
 #: Column headings that differ from the row key.
 HEADINGS = {"read_faults": "read", "write_faults": "write", "thp_allocated": "thp",
-            "pmd_splits": "splits", "base_pages": "4k pages", "rss_bytes": "rss",
-            "est_seconds": "est time"}
+            "mthp_allocated": "mthp", "pmd_splits": "splits", "base_pages": "pages",
+            "rss_bytes": "rss", "decide_seconds": "decide", "est_seconds": "est time"}
 #: (row key, column heading) of the table, in ROW_KEYS order.
 COLUMNS = tuple((key, HEADINGS.get(key, key)) for key in ROW_KEYS if key not in PER_RUN_KEYS)
 
@@ -40,7 +40,7 @@ def _seconds(value: float) -> str:
 def _cell(key: str, value) -> str:
     if key == "rss_bytes":
         return _size(value)
-    if key == "est_seconds":
+    if key in ("est_seconds", "decide_seconds"):
         return _seconds(value)
     return str(value)
 
@@ -116,19 +116,27 @@ def plot(rows: list[dict], path: str, pyplot) -> None:
 @click.option("--thp", default="never", show_default=True,
               help="THP mode: never, madvise or always.")
 @click.option("--madv-hugepage", is_flag=True, help="The VMA has MADV_HUGEPAGE (for --thp madvise).")
+@click.option("--page-size", default="4K", show_default=True,
+              help="The kernel's page size: 4K, 16K or 64K (PMD size 2M, 32M or 512M).")
+@click.option("--mthp", "mthp", multiple=True, metavar="SIZE=MODE",
+              help="Per-size anonymous THP setting (hugepages-<size>kB/enabled), e.g. "
+                   "64K=always; MODE never, madvise, always or inherit; repeatable or a comma "
+                   "list. Kernels 6.8 and later.")
 @click.option("--kernel", "kernels", default="6.10,6.13", show_default=True,
-              help="Comma list of kernels: 6.10, 6.13.")
+              help="Comma list of kernels: 6.10, 6.13 or any release from 6.1 on "
+                   "(6.1, 7.2, 6.1.0-28-arm64).")
 @click.option("--policy", "policies", default="none,kernel-v5,atomic,atomic+exclusive",
               show_default=True, help="Comma list of fault policies.")
-@click.option("--stride", default="4K", show_default=True,
-              help="Bytes between the workload's steps.")
+@click.option("--stride", default=None,
+              help="Bytes between the workload's steps [default: the page size].")
 @click.option("--align", default="0", show_default=True,
-              help="Start this many bytes past a 2 MiB boundary (a page multiple).")
+              help="Start this many bytes past a PMD (2 MiB with 4K pages) boundary (a page multiple).")
 @click.option("--trace", "trace", metavar="FILE",
               help="CSV or JSON Lines of word (or asm) and address, for --workload trace.")
 @click.option("--collapse", is_flag=True, help="Run one khugepaged collapse pass afterwards.")
 @click.option("--max-ptes-none", default=None, type=int,
-              help="khugepaged max_ptes_none for --collapse, 0-511 [default: 511].")
+              help="khugepaged max_ptes_none for --collapse [default: PTEs per table - 1, "
+                   "511 with 4K pages].")
 @click.option("--no-zero-page", is_flag=True,
               help="THP use_zero_page off: a read fault on an eligible PMD allocates a THP.")
 @click.option("--thp-alloc-fails", is_flag=True,
@@ -138,11 +146,12 @@ def plot(rows: list[dict], path: str, pyplot) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per row.")
 @click.option("--plot", "plot_path", metavar="OUT.png",
               help="Also draw faults and estimated time per policy (needs matplotlib).")
-def command(workload, size, thp, madv_hugepage, kernels, policies, stride, align, trace,
-            collapse, max_ptes_none, no_zero_page, thp_alloc_fails, cost_settings, as_json,
-            plot_path):
+def command(workload, size, thp, madv_hugepage, page_size, mthp, kernels, policies, stride, align,
+            trace, collapse, max_ptes_none, no_zero_page, thp_alloc_fails, cost_settings,
+            as_json, plot_path):
     """Simulate a workload's page faults under each kernel x fault policy."""
-    from ..model import DEFAULT_COSTS, KERNELS, Setup, parse_list, parse_size, simulate
+    from ..model import DEFAULT_COSTS, Setup, parse_size, simulate
+    from ..model import parse_list
     from ..policies import POLICIES
 
     pyplot = _matplotlib(plot_path) if plot_path else None
@@ -153,17 +162,18 @@ def command(workload, size, thp, madv_hugepage, kernels, policies, stride, align
         size=parse_size(size, "--size"),
         thp=thp,
         hugepage=madv_hugepage,
-        stride=parse_size(stride, "--stride"),
+        stride=None if stride is None else parse_size(stride, "--stride"),
         align=parse_size(align, "--align", allow_zero=True),
         trace=trace,
         collapse=collapse,
-        max_ptes_none=Setup.max_ptes_none if max_ptes_none is None else max_ptes_none,
+        max_ptes_none=max_ptes_none,
         use_zero_page=not no_zero_page,
         thp_available=not thp_alloc_fails,
         costs=DEFAULT_COSTS.with_overrides(list(cost_settings)),
+        page_size=page_size,
+        mthp=tuple(mthp),
     )
-    rows = simulate(setup, parse_list(kernels, tuple(KERNELS), "kernel"),
-                    parse_list(policies, POLICIES, "policy"))
+    rows = simulate(setup, _names(kernels, "kernel"), parse_list(policies, POLICIES, "policy"))
     if as_json:
         for row in rows:
             click.echo(json.dumps(row))
@@ -171,3 +181,11 @@ def command(workload, size, thp, madv_hugepage, kernels, policies, stride, align
         click.echo(format_table(rows))
     if pyplot is not None:
         plot(rows, plot_path, pyplot)
+
+
+def _names(text: str, what: str) -> list[str]:
+    """A non-empty comma list of names (each checked where it is used)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise InputError(f"empty {what} list")
+    return names

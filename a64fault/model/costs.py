@@ -23,6 +23,24 @@ class, tens to a hundred cores), with its reasoning:
   deposited page table.
 * ``collapse_copy_2m`` 150 us: khugepaged copying 2 MiB into a new THP (copy
   at about 14 GB/s), plus ``alloc_2m``.
+* ``alloc_mthp`` 0.5 us: a large folio below the PMD size (16 KiB - 1 MiB with
+  4 KiB pages) from the buddy lists, no compaction; between ``alloc_4k``
+  (per-CPU lists) and ``alloc_2m``.
+* ``predicate`` 0.002 us: the upgrade predicate run on the 32-bit word, as
+  measured (bench/bench_decision.py: a few nanoseconds for mask-and-compare
+  code such as kernel-v5's or the generated predicate);
+* ``user_read`` 0.05 us: get_user() of the 4-byte instruction at ELR with
+  page faults disabled: user-access enable/disable around one load that
+  usually hits L2 (the line was just fetched as an instruction). An
+  estimate, not a measurement.
+
+``predicate + user_read`` is the price of the decision itself: an upgrading
+policy pays it on every read fault of a writable VMA (``decisions``), whether
+it upgrades or not; the policy ``none`` never pays it.
+
+Sizes scale with the page size: zeroing costs ``zero_4k`` per 4 KiB (so a
+64 KiB page costs 16 times as much), a PMD THP ``zero_2m`` per 2 MiB, and a
+PMD split ``pmd_split`` per 512 PTEs written.
 
 A copy on write of the zero page allocates a zeroed page (wp_page_copy does
 not copy from the zero page), so it costs ``alloc_4k + zero_4k`` plus the
@@ -36,6 +54,7 @@ from dataclasses import dataclass, fields, replace
 
 from ..errors import InputError
 from .counters import Counters
+from .geometry import DEFAULT_GEOMETRY, Geometry
 
 MICROSECOND = 1e-6
 
@@ -53,19 +72,31 @@ class Costs:
     tlbi: float = 1.0 * MICROSECOND
     pmd_split: float = 2.0 * MICROSECOND
     collapse_copy_2m: float = 150.0 * MICROSECOND
+    alloc_mthp: float = 0.5 * MICROSECOND
+    predicate: float = 0.002 * MICROSECOND
+    user_read: float = 0.05 * MICROSECOND
 
-    def seconds(self, c: Counters) -> float:
-        """Estimated kernel time the workload spends in faults and populate."""
+    def decide_seconds(self, c: Counters) -> float:
+        """Estimated time spent deciding: reading the instruction and running the predicate."""
+        return c.decisions * (self.predicate + self.user_read)
+
+    def seconds(self, c: Counters, g: Geometry = DEFAULT_GEOMETRY) -> float:
+        """Estimated kernel time the workload spends in faults and populate (deciding included)."""
+        per_4k = g.page_size / 4096
+        per_2m = g.pmd_size / (2 << 20)
         return (c.faults * self.fault
                 + c.populate_faults * self.populate
-                + c.base_pages * (self.alloc_4k + self.zero_4k)
-                + c.thp_allocated * (self.alloc_2m + self.zero_2m)
+                + c.base_pages * (self.alloc_4k + self.zero_4k * per_4k)
+                + c.mthp_allocated * self.alloc_mthp + c.mthp_pages * self.zero_4k * per_4k
+                + c.thp_allocated * (self.alloc_2m + self.zero_2m * per_2m)
                 + c.tlbi * self.tlbi
-                + c.pmd_splits * self.pmd_split)
+                + c.pmd_splits * self.pmd_split * g.ptes_per_table / 512
+                + self.decide_seconds(c))
 
-    def collapse_seconds(self, c: Counters) -> float:
+    def collapse_seconds(self, c: Counters, g: Geometry = DEFAULT_GEOMETRY) -> float:
         """Estimated khugepaged time for the collapses counted in ``c``."""
-        return c.collapses * (self.alloc_2m + self.collapse_copy_2m + self.tlbi)
+        per_2m = g.pmd_size / (2 << 20)
+        return c.collapses * (self.alloc_2m + self.collapse_copy_2m * per_2m + self.tlbi)
 
     def with_overrides(self, settings: list[str]) -> Costs:
         """A copy with ``name=microseconds`` settings applied (InputError if malformed)."""

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..classify import classify
-from ..fault import decide
+from ..fault import WRITE, decide
 from ..kinds import Kind
+from ..policies import NONE
 from . import syndrome
 from .kernel import FaultContext, handle_fault
 from .state import READ_ONLY, READ_WRITE, UNMAPPED, Pmd, Region
@@ -55,7 +56,7 @@ class Op:
     asm: str | None = None
 
     @classmethod
-    def of(cls, word: int, asm: str | None = None) -> Op:
+    def of(cls, word: int, asm: str | None = None) -> "Op":
         return cls(word, classify(word).kind, asm)
 
     @property
@@ -106,21 +107,25 @@ def execute(op: Op, region: Region, page: int, ctx: FaultContext, policy: str) -
         reported, effective, upgraded = _decision(op.word, esr, ctx.writable, policy)
         fault_type = syndrome.TRANSLATION if have == UNMAPPED else syndrome.PERMISSION
         counters.faults += 1
-        if effective == "write":
+        if effective == WRITE:
             counters.write_faults += 1
         else:
             counters.read_faults += 1
-        if reported == "write":
+        if reported == WRITE:
             counters.reported_write += 1
         else:
             counters.reported_read += 1
+            # An upgrading policy reads the instruction at ELR and runs its
+            # predicate on every read fault of a writable VMA, upgraded or not.
+            if policy != NONE and ctx.writable:
+                counters.decisions += 1
         if fault_type == syndrome.TRANSLATION:
             counters.translation_faults += 1
         else:
             counters.permission_faults += 1
         counters.upgraded += upgraded
         counters.fault_classes[reported, effective, fault_type] += 1
-        if not handle_fault(region, page, effective == "write", ctx):
+        if not handle_fault(region, page, effective == WRITE, ctx):
             counters.segv += 1
             return -1
     raise AssertionError(f"{op.asm or hex(op.word)} made no progress after {MAX_RESTARTS} faults")

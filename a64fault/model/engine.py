@@ -1,10 +1,15 @@
 """The simulation: VMAs, the region run map, and the access loop over them.
 
-``Simulation.sweep`` runs a built-in workload in bulk: it groups regions that
-start in the same state and see the same accesses, simulates one region of
-each group with the ordinary per-access loop (cpu.run_program), and applies
-the result to the whole group: counters times the group's length, one
-RunMap assignment. ``Simulation.access`` runs one traced instruction.
+``Simulation.sweep`` runs a built-in workload in bulk. Regions wholly inside
+the sweep and the VMA see accesses that depend only on their offset
+``(start - region base) % stride``; the offsets that give different pages
+split ``[0, stride)`` into at most PTEs-per-table + 2 pieces. Each piece is
+simulated once (bulk.RegionSweep) and the run of regions becomes a
+state.Rotation, its counters multiplied by how many regions fall in each
+piece (counted by state.floor_sum, not by visiting them). A stride that
+divides the PMD size gives every region the same offset: one piece. The
+regions at the sweep's and the VMA's edges (at most four) are simulated one
+by one. ``Simulation.access`` runs one traced instruction.
 Both end in the same code: cpu.execute -> a64fault.decide -> kernel.handle_fault.
 """
 
@@ -14,76 +19,61 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..policies import check_policy
+from .bulk import RegionSweep
 from .counters import Counters
-from .cpu import Op, execute, run_program
+from .cpu import Op, execute
 from .kernel import FaultContext, Kernel
-from .state import (
-    PAGE_SHIFT,
-    PAGE_SIZE,
-    PMD_SHIFT,
-    PMD_SIZE,
-    PTES_PER_PMD,
-    Pmd,
-    Pte,
-    Region,
-    RegionState,
-    RunMap,
-)
+from .state import (ADDRESS_SPACE, Pmd, Pte, Region, RegionState, Rotation, RunMap, Value, census,
+                    rotation)
+from .tunables import Tunables
 
-THP_MODES = ("never", "madvise", "always")
 THP_STATE = RegionState(Pmd.THP)
+#: A second strided sweep over regions an earlier sweep left in a different
+#: stride's pattern is simulated region by region, up to this many regions.
+ENUMERATE_LIMIT = 1 << 16
 
 
 @dataclass(frozen=True)
 class Vma:
-    """A private anonymous mapping [start, end) and its THP settings."""
+    """A private anonymous mapping [start, end)."""
 
     start: int
     end: int
     writable: bool = True
-    thp: str = "never"            # /sys/kernel/mm/transparent_hugepage/enabled
     hugepage: bool = False        # MADV_HUGEPAGE on this VMA
 
-    def __post_init__(self):
-        if self.thp not in THP_MODES:
-            raise InputError(f"unknown THP mode {self.thp!r}: choose one of {', '.join(THP_MODES)}")
-        if self.start % PAGE_SIZE or self.end % PAGE_SIZE or self.start >= self.end:
-            raise InputError(f"VMA [{self.start:#x}, {self.end:#x}) is not page-aligned and non-empty")
 
-    @property
-    def thp_enabled(self) -> bool:
-        return self.thp == "always" or (self.thp == "madvise" and self.hugepage)
-
-    def thp_regions(self) -> tuple[int, int]:
-        """[lo, hi) of the regions a THP may map: THP enabled, region wholly inside."""
-        if not self.thp_enabled:
-            return 0, 0
-        lo = -(-self.start >> PMD_SHIFT)
-        hi = self.end >> PMD_SHIFT
-        return lo, max(lo, hi)
-
-    def regions(self) -> tuple[int, int]:
-        """[lo, hi) of the regions the VMA touches."""
-        return self.start >> PMD_SHIFT, ((self.end - 1) >> PMD_SHIFT) + 1
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 class Simulation:
     """One kernel x policy over a set of VMAs; counters accumulate across calls."""
 
+    #: A strided run of this many regions or more becomes a Rotation; None: when it has
+    #: more regions than the rotation has pieces (fewer are simulated one by one).
+    ROTATE_FROM: int | None = None
+
     def __init__(self, kernel: Kernel, policy: str, vmas: list[Vma], *,
-                 use_zero_page: bool = True, thp_available: bool = True):
+                 tunables: Tunables | None = None, thp_available: bool = True):
         self.kernel = kernel
         self.policy = check_policy(policy)
+        self.tunables = tunables = tunables or Tunables()
+        tunables.check_kernel(kernel)
+        self.geometry = g = tunables.geometry
         self.vmas = sorted(vmas, key=lambda v: v.start)
+        for vma in self.vmas:
+            if vma.start % g.page_size or vma.end % g.page_size or vma.start >= vma.end:
+                raise InputError(f"VMA [{vma.start:#x}, {vma.end:#x}) is not {g.name}-page-aligned "
+                                 "and non-empty")
         for before, after in zip(self.vmas, self.vmas[1:]):
             if before.end > after.start:
                 raise InputError(f"VMAs overlap at {after.start:#x}")
-        self.use_zero_page = use_zero_page
         self.thp_available = thp_available
-        self.map = RunMap()
+        self.map = RunMap(ADDRESS_SPACE >> g.pmd_shift)
         self.counters = Counters()
-        self._memo = {}
-        self._open = None  # (region index, Region, FaultContext) of the last traced access
+        self._sweeps: dict = {}
+        self._open: tuple[int, Region, FaultContext] | None = None  # the last traced region
 
     # -- shared helpers -------------------------------------------------------------
     def vma_at(self, address: int) -> Vma | None:
@@ -92,76 +82,136 @@ class Simulation:
                 return vma
         return None
 
-    def _context(self, vma: Vma, eligible: bool, counters: Counters) -> FaultContext:
-        return FaultContext(self.kernel, counters, writable=vma.writable, thp_eligible=eligible,
-                            use_zero_page=self.use_zero_page, thp_available=self.thp_available)
+    def inside_regions(self, vma: Vma) -> tuple[int, int]:
+        """[lo, hi) of the regions wholly inside ``vma``."""
+        g = self.geometry
+        lo = _ceil_div(vma.start, g.pmd_size)
+        return lo, max(lo, vma.end >> g.pmd_shift)
+
+    def _context(self, vma: Vma, index: int, counters: Counters) -> FaultContext:
+        """The fault context of region ``index`` of ``vma``."""
+        g = self.geometry
+        base = index << g.pmd_shift
+        lo = max(vma.start - base, 0) >> g.page_shift
+        hi = min(vma.end - base, g.pmd_size) >> g.page_shift
+        orders = self.tunables.orders(vma.hugepage)
+        inside = lo == 0 and hi == g.ptes_per_table
+        return FaultContext(self.kernel, counters, writable=vma.writable,
+                            thp_eligible=inside and g.pmd_order in orders,
+                            use_zero_page=self.tunables.use_zero_page,
+                            thp_available=self.thp_available,
+                            mthp_orders=tuple(sorted((o for o in orders if o < g.pmd_order),
+                                                     reverse=True)),
+                            vma_pages=(lo, hi))
+
+    def _sweeper(self, ops: tuple, vma: Vma, index: int) -> RegionSweep:
+        template = self._context(vma, index, Counters())
+        key = (ops, vma.writable, template.thp_eligible, template.mthp_orders, template.vma_pages)
+        sweeper = self._sweeps.get(key)
+        if sweeper is None:
+            g = self.geometry
+            sweeper = self._sweeps[key] = RegionSweep(ops, template, self.policy, g.page_shift,
+                                                      g.ptes_per_table)
+        return sweeper
 
     # -- bulk sweep -----------------------------------------------------------------
-    def sweep(self, ops: tuple, start: int, size: int, stride: int = PAGE_SIZE) -> None:
+    def sweep(self, ops: tuple, start: int, size: int, stride: int | None = None) -> None:
         """Run ``ops`` at start, start+stride, ... below start+size, in order."""
         self._close()
+        g = self.geometry
+        stride = g.page_size if stride is None else stride
         if stride <= 0:
             raise InputError(f"stride must be positive, not {stride}")
         end = start + size
         vma = self.vma_at(start)
         if vma is None or end > vma.end:
             raise InputError(f"range [{start:#x}, {end:#x}) is not inside one VMA")
-        steps = -(-size // stride)
-        r_lo, r_hi = start >> PMD_SHIFT, ((end - 1) >> PMD_SHIFT) + 1
-        full_lo, full_hi = -(-start >> PMD_SHIFT), end >> PMD_SHIFT
-        thp_lo, thp_hi = vma.thp_regions()
-        cuts = sorted({r_lo, r_hi} | {c for c in (full_lo, full_hi, thp_lo, thp_hi)
+        r_lo, r_hi = start >> g.pmd_shift, ((end - 1) >> g.pmd_shift) + 1
+        full_lo, full_hi = _ceil_div(start, g.pmd_size), end >> g.pmd_shift
+        in_lo, in_hi = self.inside_regions(vma)
+        cuts = sorted({r_lo, r_hi} | {c for c in (full_lo, full_hi, in_lo, in_hi)
                                        if r_lo < c < r_hi})
-        uniform = PMD_SIZE % stride == 0
         for a, b in zip(cuts, cuts[1:]):
-            eligible = thp_lo <= a < thp_hi
-            if uniform and full_lo <= a and b <= full_hi:
-                groups = [(a, b, ((start - (a << PMD_SHIFT)) % stride, PMD_SIZE // stride))]
+            if full_lo <= a and b <= full_hi and in_lo <= a and b <= in_hi:
+                self._sweep_whole(ops, vma, a, b, start, stride)
+            else:  # an edge: at most two regions at each end
+                for index in range(a, b):
+                    self._sweep_one(ops, vma, index, start, end, stride)
+
+    def _sweep_one(self, ops: tuple, vma: Vma, index: int, start: int, end: int,
+                   stride: int) -> None:
+        """The accesses of the sweep that fall in region ``index``, whatever part of it they cover."""
+        g = self.geometry
+        base = index << g.pmd_shift
+        steps = _ceil_div(end - start, stride)
+        first = max(0, _ceil_div(base - start, stride))
+        stop = min(steps, _ceil_div(base + g.pmd_size - start, stride))
+        if first >= stop:
+            return
+        final, delta = self._sweeper(ops, vma, index).run(
+            self.map.get(index), start + first * stride - base, stop - first, stride)
+        self.counters.add(delta)
+        self.map.assign(index, index + 1, final)
+
+    def _sweep_whole(self, ops: tuple, vma: Vma, a: int, b: int, start: int,
+                     stride: int) -> None:
+        """Regions [a, b), each wholly inside the sweep and the VMA."""
+        g = self.geometry
+        size = g.pmd_size
+        sweeper = self._sweeper(ops, vma, a)
+        step = -size % stride
+
+        def count(offset: int) -> int:  # accesses in a region whose first one is at ``offset``
+            return _ceil_div(size - offset, stride) if offset < size else 0
+
+        for lo, hi, value in list(self.map.runs(a, b)):
+            if step == 0:  # the stride divides the region: every region sees the same accesses
+                offset = (start - lo * size) % stride
+                self._apply(lo, hi, value,
+                            lambda state: sweeper.run(state, offset, count(offset), stride))
             else:
-                groups = self._groups(a, b, start, stride, steps)
-            for g_lo, g_hi, signature in groups:
-                if signature is None:
+                page = g.page_size
+                breaks = sorted({0} | {k * page % stride for k in range(1, g.ptes_per_table + 1)}
+                                | ({size} if size < stride else set()))
+                rotate_from = len(breaks) + 1 if self.ROTATE_FROM is None else self.ROTATE_FROM
+                if isinstance(value, Rotation) or hi - lo < rotate_from:
+                    self._sweep_enumerated(sweeper, lo, hi, value, start, stride, count)
                     continue
-                for lo, hi, state in list(self.map.runs(g_lo, g_hi)):
-                    final, delta = self._region(state, vma, eligible, signature, stride, ops)
-                    self.counters.add(delta, hi - lo)
-                    if final != state:
-                        self.map.assign(lo, hi, final)
+                results = [sweeper.run(value, u, count(u), stride) if count(u) else
+                           (value, Counters()) for u in breaks]
+                origin = start % stride
+                pieces = Rotation(stride, step, origin, tuple(breaks), tuple(range(len(breaks))))
+                for piece, n in pieces.census(lo, hi):
+                    self.counters.add(results[piece][1], n)
+                self.map.assign(lo, hi, rotation(stride, step, origin, breaks,
+                                                 [final for final, _ in results]))
 
-    @staticmethod
-    def _groups(a: int, b: int, start: int, stride: int, steps: int):
-        """Yield (lo, hi, signature) for regions [a, b), consecutive equal signatures merged.
+    def _apply(self, lo: int, hi: int, value: Value, run) -> None:
+        """Apply ``run(state) -> (final, counters)`` to every region of a run holding ``value``."""
+        for state, n in census(value, lo, hi):
+            self.counters.add(run(state)[1], n)
+        if isinstance(value, Rotation):
+            self.map.assign(lo, hi, value.map(lambda state: run(state)[0]))
+        else:
+            self.map.assign(lo, hi, run(value)[0])
 
-        A signature is (offset of the first access in the region, number of
-        accesses), or None when no access falls in the region.
-        """
-        group = None
-        for r in range(a, b):
-            base = r << PMD_SHIFT
-            first = max(0, -(-(base - start) // stride))
-            stop = min(steps, -(-(base + PMD_SIZE - start) // stride))
-            signature = (start + first * stride - base, stop - first) if first < stop else None
-            if group and group[2] == signature:
-                group[1] = r + 1
-            else:
-                if group:
-                    yield tuple(group)
-                group = [r, r + 1, signature]
-        if group:
-            yield tuple(group)
-
-    def _region(self, state: RegionState, vma: Vma, eligible: bool, signature, stride, ops):
-        """(final state, counters) of one region: simulated once per distinct input."""
-        key = (state, vma.writable, eligible, signature, stride, ops)
-        done = self._memo.get(key)
-        if done is None:
-            first, count = signature
-            region, counters = Region(state), Counters()
-            ctx = self._context(vma, eligible, counters)
-            for i in range(count):
-                run_program(ops, region, (first + i * stride) >> PAGE_SHIFT, ctx, self.policy)
-            done = self._memo[key] = (region.freeze(), counters)
-        return done
+    def _sweep_enumerated(self, sweeper: RegionSweep, lo: int, hi: int, value: Value,
+                          start: int, stride: int, count) -> None:
+        """A strided sweep region by region: a short run, or regions another stride's sweep
+        left behind."""
+        if hi - lo > ENUMERATE_LIMIT:
+            raise InputError(
+                f"a sweep at stride {stride} over {hi - lo} regions that an earlier sweep left in "
+                f"a different stride's pattern: the model simulates at most {ENUMERATE_LIMIT} such "
+                "regions one by one")
+        size = self.geometry.pmd_size
+        for index in range(lo, hi):
+            offset = (start - index * size) % stride
+            state = value.at(index) if isinstance(value, Rotation) else value
+            final, delta = sweeper.run(state, offset, count(offset), stride) if count(offset) \
+                else (state, Counters())
+            self.counters.add(delta)
+            self.map.assign(index, index + 1, final)
 
     # -- traced accesses ------------------------------------------------------------
     def access(self, op: Op, address: int) -> None:
@@ -171,15 +221,14 @@ class Simulation:
             self._close()
             self.counters.segv += 1
             return
-        index = address >> PMD_SHIFT
+        g = self.geometry
+        index = address >> g.pmd_shift
         if self._open is None or self._open[0] != index:
             self._close()
-            thp_lo, thp_hi = vma.thp_regions()
-            ctx = self._context(vma, thp_lo <= index < thp_hi, self.counters)
-            self._open = (index, Region(self.map.get(index)), ctx)
+            ctx = self._context(vma, index, self.counters)
+            self._open = (index, Region(self.map.get(index), g.ptes_per_table), ctx)
         _, region, ctx = self._open
-        execute(op, region, (address >> PAGE_SHIFT) & ((1 << (PMD_SHIFT - PAGE_SHIFT)) - 1),
-                ctx, self.policy)
+        execute(op, region, (address >> g.page_shift) & (g.ptes_per_table - 1), ctx, self.policy)
 
     def _close(self) -> None:
         """Write the traced region back into the run map."""
@@ -189,37 +238,47 @@ class Simulation:
             self._open = None
 
     # -- khugepaged and the final state -----------------------------------------------
-    def collapse(self, max_ptes_none: int = PTES_PER_PMD - 1) -> None:
-        """One khugepaged pass: collapse each eligible page table with at most
-        ``max_ptes_none`` none-or-zero-page PTEs (and at least one private page)."""
+    def collapse(self) -> None:
+        """One khugepaged pass: collapse each page table of a VMA where a PMD-size THP is
+        allowed that has at most max_ptes_none none-or-zero-page PTEs (and a private page)."""
         self._close()
-        if not 0 <= max_ptes_none < PTES_PER_PMD:
-            raise InputError(f"max_ptes_none must be 0-{PTES_PER_PMD - 1}, not {max_ptes_none}")
+        g = self.geometry
+        limit = self.tunables.ptes_none_limit
+
+        def collapsed(state: RegionState) -> RegionState:
+            if state.pmd is not Pmd.TABLE:
+                return state
+            private = state.count(Pte.PRIVATE)
+            if private and g.ptes_per_table - private <= limit:
+                return THP_STATE
+            return state
+
         for vma in self.vmas:
-            thp_lo, thp_hi = vma.thp_regions()
-            for lo, hi, state in list(self.map.runs(thp_lo, thp_hi)):
-                if state.pmd is not Pmd.TABLE:
-                    continue
-                private = state.count(Pte.PRIVATE)
-                if private and state.count(Pte.NONE) + state.count(Pte.ZERO) <= max_ptes_none:
-                    n = hi - lo
-                    self.counters.collapses += n
-                    self.counters.collapse_freed += n * private
-                    self.counters.tlbi_pmd += n  # pmdp_collapse_flush()
-                    self.map.assign(lo, hi, THP_STATE)
+            if g.pmd_order not in self.tunables.orders(vma.hugepage):
+                continue
+            lo, hi = self.inside_regions(vma)
+            for a, b, value in list(self.map.runs(lo, hi)):
+                for state, n in census(value, a, b):
+                    if collapsed(state) is not state:
+                        self.counters.collapses += n
+                        self.counters.collapse_freed += n * state.count(Pte.PRIVATE)
+                        self.counters.tlbi_pmd += n  # pmdp_collapse_flush()
+                new = value.map(collapsed) if isinstance(value, Rotation) else collapsed(value)
+                self.map.assign(a, b, new)
 
     def resident(self) -> tuple[int, int]:
-        """(private 4 KiB pages, THPs) mapped now."""
+        """(private pages, PMD-size THPs) mapped now."""
         self._close()
         pages = thps = 0
-        for lo, hi, state in self.map.all_runs():
-            if state.pmd is Pmd.THP:
-                thps += hi - lo
-            elif state.pmd is Pmd.TABLE:
-                pages += (hi - lo) * state.count(Pte.PRIVATE)
+        for lo, hi, value in self.map.all_runs():
+            for state, n in census(value, lo, hi):
+                if state.pmd is Pmd.THP:
+                    thps += n
+                elif state.pmd is Pmd.TABLE:
+                    pages += n * state.count(Pte.PRIVATE)
         return pages, thps
 
     def rss_bytes(self) -> int:
         """Anonymous resident bytes (zero pages are shared, not counted, as in RSS)."""
         pages, thps = self.resident()
-        return pages * PAGE_SIZE + thps * PMD_SIZE
+        return pages * self.geometry.page_size + thps * self.geometry.pmd_size

@@ -8,11 +8,12 @@ from ..errors import InputError
 from ..policies import POLICIES, check_policy
 from .costs import DEFAULT_COSTS, Costs
 from .cpu import Op
-from .engine import THP_MODES, Simulation, Vma
-from .kernel import KERNELS
-from .kernel import kernel as kernel_named
-from .state import ADDRESS_SPACE, PAGE_SIZE, PMD_SHIFT, PMD_SIZE, PTES_PER_PMD, VA_BITS
+from .engine import Simulation, Vma
+from .geometry import Geometry, geometry as geometry_named
+from .kernel import KERNELS, Kernel, kernel as kernel_named
+from .state import ADDRESS_SPACE, VA_BITS
 from .trace import read_trace
+from .tunables import Tunables, describe, parse_sizes
 from .workloads import TRACE, builtin, page_aligned, parse_size
 
 #: Where built-in workloads map their range: 1 TiB-aligned, room for a TiB and more.
@@ -21,73 +22,96 @@ DEFAULT_BASE = 1 << 40
 
 @dataclass(frozen=True)
 class Setup:
-    """Everything a run needs besides kernel and policy."""
+    """Everything a run needs besides kernel and policy, checked once, here.
+
+    ``page_size`` is 4K, 16K or 64K; ``mthp`` holds per-size settings such as
+    ``("64K=always",)``; ``stride`` defaults to the page size.
+    """
 
     workload: str
     size: int = 1 << 30
     thp: str = "never"
     hugepage: bool = False
-    stride: int = PAGE_SIZE
-    align: int = 0                 # bytes past a 2 MiB boundary where the range starts
+    stride: int | None = None
+    align: int = 0                 # bytes past a PMD boundary where the range starts
     trace: str | None = None
     collapse: bool = False
-    max_ptes_none: int = PTES_PER_PMD - 1
+    max_ptes_none: int | None = None
     use_zero_page: bool = True
     thp_available: bool = True
     costs: Costs = field(default=DEFAULT_COSTS)
+    page_size: str = "4K"
+    mthp: tuple[str, ...] = ()
+    #: The THP settings built from the fields above.
+    tunables: Tunables = field(init=False, compare=False)
 
     def __post_init__(self):
-        if self.thp not in THP_MODES:
-            raise InputError(f"unknown THP mode {self.thp!r}: choose one of {', '.join(THP_MODES)}")
+        g = geometry_named(self.page_size)
+        object.__setattr__(self, "tunables", Tunables(
+            g, self.thp, parse_sizes(self.mthp, g), self.use_zero_page, self.max_ptes_none))
         if self.workload != TRACE:
             builtin(self.workload)
             if self.trace is not None:
                 raise InputError(f"--trace goes with --workload trace, not {self.workload}")
         elif self.trace is None:
             raise InputError("the trace workload needs a trace file (--trace FILE)")
-        page_aligned(self.align, "alignment offset")
-        if not 0 <= self.align < PMD_SIZE:
-            raise InputError(f"alignment offset {self.align:#x} must be 0 or more and below 2 MiB")
-        if not 0 <= self.max_ptes_none < PTES_PER_PMD:
-            raise InputError(f"max_ptes_none {self.max_ptes_none} is out of range: a page table "
-                             f"has {PTES_PER_PMD} PTEs, so 0 to {PTES_PER_PMD - 1}")
+        page_aligned(self.align, "alignment offset", g.page_size)
+        if not 0 <= self.align < g.pmd_size:
+            raise InputError(f"alignment offset {self.align:#x} must be 0 or more and below the "
+                             f"PMD size ({g.pmd_size >> 20} MiB with {g.name} pages)")
         if self.workload != TRACE:
-            if self.size <= 0 or self.stride <= 0:
-                raise InputError(f"size ({self.size}) and stride ({self.stride}) must be positive")
+            if self.size <= 0 or self.step <= 0:
+                raise InputError(f"size ({self.size}) and stride ({self.step}) must be positive")
             start = DEFAULT_BASE + self.align
             room = ADDRESS_SPACE - start
-            if _page_round(self.size) > room:
+            if _page_round(self.size, g) > room:
                 raise InputError(
                     f"size {self.size} does not fit: the range starts at {start:#x} and the "
                     f"{VA_BITS}-bit user address space ends at {ADDRESS_SPACE:#x}, so the size "
                     f"can be at most {room} bytes ({room / (1 << 40):.2f} TiB)")
 
+    @property
+    def geometry(self) -> Geometry:
+        return self.tunables.geometry
 
-def _page_round(size: int) -> int:
+    @property
+    def step(self) -> int:
+        """Bytes between the workload's steps: ``stride``, or one page."""
+        return self.geometry.page_size if self.stride is None else self.stride
+
+
+def _page_round(size: int, g: Geometry) -> int:
     """``size`` rounded up to a whole number of pages."""
-    return -(-size // PAGE_SIZE) * PAGE_SIZE
+    return -(-size // g.page_size) * g.page_size
 
 
 def simulate(setup: Setup, kernels=tuple(KERNELS), policies=POLICIES) -> list[dict]:
-    """One result row (a dict, see ROW_KEYS) per kernel x policy, kernels outermost."""
-    kernels = [kernel_named(name) for name in kernels]
+    """One result row (a dict, see ROW_KEYS) per kernel x policy, kernels outermost.
+
+    ``kernels`` holds names (6.10, 6.13), releases (``6.1.0-28-arm64``, ``7.2``)
+    or Kernel objects.
+    """
+    chosen = [kernel_named(name) for name in kernels]
+    for kernel in chosen:
+        setup.tunables.check_kernel(kernel)
     policies = [check_policy(name) for name in policies]
-    trace = read_trace(setup.trace) if setup.workload == TRACE else None
+    trace = read_trace(setup.trace) if setup.workload == TRACE and setup.trace else None
     rows = []
-    for kernel in kernels:
+    for kernel in chosen:
         for policy in policies:
             sim, size = _run(setup, kernel, policy, trace)
             rows.append(_row(setup, sim, size))
     return rows
 
 
-def _run(setup: Setup, kernel, policy: str, trace) -> tuple[Simulation, int]:
+def _run(setup: Setup, kernel: Kernel, policy: str, trace) -> tuple[Simulation, int]:
+    g = setup.geometry
     if trace is not None:
-        lo = min(a.address for a in trace) >> PMD_SHIFT << PMD_SHIFT
-        hi = ((max(a.address for a in trace) >> PMD_SHIFT) + 1) << PMD_SHIFT
-        vma = Vma(lo, hi, thp=setup.thp, hugepage=setup.hugepage)
+        lo = min(a.address for a in trace) >> g.pmd_shift << g.pmd_shift
+        hi = ((max(a.address for a in trace) >> g.pmd_shift) + 1) << g.pmd_shift
+        vma = Vma(lo, hi, hugepage=setup.hugepage)
         sim = _simulation(setup, kernel, policy, vma)
-        ops = {}
+        ops: dict = {}
         for access in trace:
             op = ops.get(access.word)
             if op is None:
@@ -97,43 +121,49 @@ def _run(setup: Setup, kernel, policy: str, trace) -> tuple[Simulation, int]:
     else:
         workload = builtin(setup.workload)
         start = DEFAULT_BASE + setup.align
-        size = _page_round(setup.size)
-        vma = Vma(start, start + size, thp=setup.thp, hugepage=setup.hugepage)
+        size = _page_round(setup.size, g)
+        vma = Vma(start, start + size, hugepage=setup.hugepage)
         sim = _simulation(setup, kernel, policy, vma)
-        stride = PAGE_SIZE if workload.populates else setup.stride
+        stride = g.page_size if workload.populates else setup.step
         sim.sweep(workload.ops, start, setup.size, stride)
     if setup.collapse:
-        sim.collapse(setup.max_ptes_none)
+        sim.collapse()
     return sim, size
 
 
-def _simulation(setup: Setup, kernel, policy: str, vma: Vma) -> Simulation:
-    return Simulation(kernel, policy, [vma], use_zero_page=setup.use_zero_page,
+def _simulation(setup: Setup, kernel: Kernel, policy: str, vma: Vma) -> Simulation:
+    return Simulation(kernel, policy, [vma], tunables=setup.tunables,
                       thp_available=setup.thp_available)
 
 
-#: The keys every row has, in table order (``fault_classes`` is a nested dict).
-ROW_KEYS = ("kernel", "policy", "workload", "thp", "size_bytes", "faults", "read_faults",
-            "write_faults", "upgraded", "cow", "tlbi", "thp_allocated", "pmd_splits",
-            "base_pages", "rss_bytes", "est_seconds")
+#: The keys every row has, in table order (``fault_classes`` and ``mthp`` are nested dicts).
+ROW_KEYS = ("kernel", "policy", "workload", "thp", "page_size", "size_bytes", "faults",
+            "read_faults", "write_faults", "upgraded", "cow", "tlbi", "thp_allocated",
+            "mthp_allocated", "pmd_splits", "base_pages", "rss_bytes", "decide_seconds",
+            "est_seconds")
 
 
 def _row(setup: Setup, sim: Simulation, size: int) -> dict:
     c = sim.counters
     counts = c.as_dict()
+    g = setup.geometry
     row = {
         "kernel": sim.kernel.name,
         "policy": sim.policy,
         "workload": setup.workload,
         "thp": setup.thp,
+        "page_size": g.name,
         "size_bytes": size,
     }
     row.update({key: counts[key] for key in ROW_KEYS if key in counts})
     row["rss_bytes"] = sim.rss_bytes()
-    row["est_seconds"] = setup.costs.seconds(c)
+    row["decide_seconds"] = setup.costs.decide_seconds(c)
+    row["est_seconds"] = setup.costs.seconds(c, g)
     row.update({key: value for key, value in counts.items() if key not in row})
     row["resident_pages"], row["resident_thp"] = sim.resident()
-    row["collapse_seconds"] = setup.costs.collapse_seconds(c)
+    row["collapse_seconds"] = setup.costs.collapse_seconds(c, g)
+    row["mthp_settings"] = describe(setup.tunables)
+    row["mthp"] = {g.size_name(order): n for order, n in sorted(c.mthp_orders.items())}
     return row
 
 

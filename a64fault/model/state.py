@@ -1,9 +1,11 @@
-"""Memory-management state as runs: a 2 MiB region's PMD and its 512 PTEs.
+"""Memory-management state as runs: a PMD-size region's PMD and its PTEs.
 
-The address space is a RunMap from region index to an immutable RegionState;
-a RegionState for a page-table PMD keeps its PTEs run-length encoded. A
-terabyte touched the same way everywhere is a single run, so the model's cost
-grows with the number of distinct runs, not with the number of pages.
+The address space is a RunMap from region index to a value: an immutable
+RegionState (a page-table PMD keeps its PTEs run-length encoded), or a
+Rotation, the states a strided sweep leaves behind, given as a function of
+the region index. A terabyte touched the same way everywhere is a single run,
+and so is a terabyte touched at an odd stride, so the model's cost grows with
+the number of distinct region states, not with the number of pages.
 Region is the mutable, one-region scratch copy the fault handler edits.
 """
 
@@ -13,17 +15,13 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from enum import Enum
 
-PAGE_SHIFT = 12
-PMD_SHIFT = 21
-PAGE_SIZE = 1 << PAGE_SHIFT
-PMD_SIZE = 1 << PMD_SHIFT
-PTES_PER_PMD = PMD_SIZE // PAGE_SIZE
-#: Bits of a user virtual address: 48 (4 KiB granule, four translation levels).
+#: Bits of a user virtual address: 48 (the kernel's default user address space,
+#: DEFAULT_MAP_WINDOW, in every granule).
 VA_BITS = 48
 #: The user address space ends here: every modelled address is below it.
 ADDRESS_SPACE = 1 << VA_BITS
-#: Regions in the user address space.
-REGION_LIMIT = ADDRESS_SPACE >> PMD_SHIFT
+#: PTEs per table with 4 KiB pages: the default for Region().
+DEFAULT_PTES = 512
 
 
 class Pmd(str, Enum):
@@ -51,8 +49,8 @@ UNMAPPED, READ_ONLY, READ_WRITE = 0, 1, 2
 class RegionState:
     """An immutable, hashable 2 MiB region: the PMD and, for a table, PTE runs.
 
-    ``ptes`` is a tuple of (count, Pte) runs summing to PTES_PER_PMD when
-    ``pmd`` is TABLE, else empty.
+    ``ptes`` is a tuple of (count, Pte) runs summing to the PTEs per table
+    when ``pmd`` is TABLE, else empty.
     """
 
     pmd: Pmd
@@ -64,24 +62,33 @@ class RegionState:
 
 
 EMPTY = RegionState(Pmd.NONE)
-EMPTY_TABLE_PTES = ((PTES_PER_PMD, Pte.NONE),)
 
 
 class Region:
     """A mutable copy of one region's state, edited access by access."""
 
-    __slots__ = ("pmd", "ptes")
+    __slots__ = ("pmd", "ptes", "ptes_per_table")
 
-    def __init__(self, state: RegionState = EMPTY):
+    def __init__(self, state: RegionState = EMPTY, ptes_per_table: int = DEFAULT_PTES):
         self.pmd = state.pmd
-        self.ptes = None
+        self.ptes_per_table = ptes_per_table
+        self.ptes: list[Pte] | None = None
         if state.pmd is Pmd.TABLE:
             self.ptes = [pte for n, pte in state.ptes for _ in range(n)]
+            if len(self.ptes) != ptes_per_table:
+                raise ValueError(f"a table of {len(self.ptes)} PTEs, not {ptes_per_table}")
+
+    @classmethod
+    def table(cls, ptes: list[Pte]) -> Region:
+        """A page-table region holding ``ptes`` (any number: a scratch block will do)."""
+        region = cls(EMPTY, len(ptes))
+        region.pmd, region.ptes = Pmd.TABLE, ptes
+        return region
 
     def make_table(self, fill: Pte) -> None:
-        """Turn the PMD into a page table whose 512 PTEs are ``fill``."""
+        """Turn the PMD into a page table whose PTEs are all ``fill``."""
         self.pmd = Pmd.TABLE
-        self.ptes = [fill] * PTES_PER_PMD
+        self.ptes = [fill] * self.ptes_per_table
 
     def set_huge(self, pmd: Pmd) -> None:
         """Map the whole region with one PMD entry (huge zero page or THP)."""
@@ -91,16 +98,16 @@ class Region:
     def access(self, page: int) -> int:
         """What the MMU allows at page index ``page``: UNMAPPED, READ_ONLY or READ_WRITE."""
         pmd = self.pmd
-        if pmd is Pmd.TABLE:
+        if self.ptes is not None:
             pte = self.ptes[page]
             return UNMAPPED if pte is Pte.NONE else READ_ONLY if pte is Pte.ZERO else READ_WRITE
         return UNMAPPED if pmd is Pmd.NONE else READ_ONLY if pmd is Pmd.HUGE_ZERO else READ_WRITE
 
     def freeze(self) -> RegionState:
         """The immutable state, PTEs run-length encoded."""
-        if self.pmd is not Pmd.TABLE:
+        if self.ptes is None:
             return RegionState(self.pmd)
-        runs = []
+        runs: list[list] = []
         for pte in self.ptes:
             if runs and runs[-1][1] is pte:
                 runs[-1][0] += 1
@@ -109,26 +116,121 @@ class Region:
         return RegionState(Pmd.TABLE, tuple((n, pte) for n, pte in runs))
 
 
+def floor_sum(n: int, m: int, a: int, b: int) -> int:
+    """Sum of (a * i + b) // m for i in [0, n), with n, a, b >= 0 and m > 0, in O(log m) steps."""
+    total = 0
+    while True:
+        if a >= m:
+            total += n * (n - 1) // 2 * (a // m)
+            a %= m
+        if b >= m:
+            total += n * (b // m)
+            b %= m
+        top = a * n + b
+        if top < m:
+            return total
+        n, b = top // m, top % m
+        m, a = a, m
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Region states that follow a sweep's stride: a function of the region index.
+
+    Region r has the offset ``(origin + r * step) % period``; its state is
+    ``states[k]`` for the piece ``[breaks[k], breaks[k + 1])`` (the last piece
+    ends at ``period``) that holds the offset. A sweep with stride ``s`` over
+    PMD-size regions of ``P`` bytes starts each region's accesses at offset
+    ``(start - r * P) % s``: period ``s``, step ``-P % s``.
+    """
+
+    period: int
+    step: int
+    origin: int
+    breaks: tuple[int, ...]
+    states: tuple[RegionState, ...]
+
+    def offset(self, index: int) -> int:
+        return (self.origin + index * self.step) % self.period
+
+    def at(self, index: int) -> RegionState:
+        """The state of region ``index``."""
+        return self.states[bisect_right(self.breaks, self.offset(index)) - 1]
+
+    def census(self, lo: int, hi: int) -> list[tuple[RegionState, int]]:
+        """(state, regions) for the regions [lo, hi), counted without visiting them."""
+        n, s, c = hi - lo, self.period, self.offset(lo)
+        below_all = floor_sum(n, s, self.step, c)
+
+        def below(v: int) -> int:  # regions whose offset is below v (0 <= v <= s)
+            return below_all - floor_sum(n, s, self.step, c - v + s) + n
+
+        ends = self.breaks[1:] + (s,)
+        counts: dict[RegionState, int] = {}
+        previous = 0
+        for state, end in zip(self.states, ends):
+            upto = below(end)
+            if upto > previous:
+                counts[state] = counts.get(state, 0) + upto - previous
+            previous = upto
+        return list(counts.items())
+
+    def map(self, change) -> "Rotation | RegionState":
+        """The Rotation with ``change(state)`` for each state, pieces merged."""
+        return rotation(self.period, self.step, self.origin, self.breaks,
+                        tuple(change(state) for state in self.states))
+
+
+def rotation(period: int, step: int, origin: int, breaks, states) -> Rotation | RegionState:
+    """A Rotation with equal neighbouring pieces merged; one state if only one is left."""
+    kept_breaks, kept_states = [], []
+    for start, state in zip(breaks, states):
+        if kept_states and kept_states[-1] == state:
+            continue
+        kept_breaks.append(start)
+        kept_states.append(state)
+    if len(kept_states) == 1 or (len(set(kept_states)) == 1):
+        return kept_states[0]
+    return Rotation(period, step % period, origin % period, tuple(kept_breaks), tuple(kept_states))
+
+
+#: What a run of the RunMap holds.
+Value = RegionState | Rotation
+
+
+def census(value: Value, lo: int, hi: int) -> list[tuple[RegionState, int]]:
+    """(state, regions) over [lo, hi) of a run holding ``value``."""
+    if isinstance(value, Rotation):
+        return value.census(lo, hi)
+    return [(value, hi - lo)]
+
+
 class RunMap:
-    """An interval map from region index to RegionState; unset regions are EMPTY.
+    """An interval map from region index to a Value; unset regions are EMPTY.
 
     Stored as sorted run starts with the value from each start to the next;
     adjacent equal runs are merged, so the map's size is its number of runs.
     """
 
-    def __init__(self, limit: int = REGION_LIMIT):
+    def __init__(self, limit: int):
         self.limit = limit
         self._starts = [0]
-        self._values = [EMPTY]
+        self._values: list[Value] = [EMPTY]
 
     def __len__(self) -> int:
         return len(self._starts)
 
-    def get(self, index: int) -> RegionState:
+    def value(self, index: int) -> Value:
+        """The run value that covers region ``index``."""
         return self._values[bisect_right(self._starts, index) - 1]
 
+    def get(self, index: int) -> RegionState:
+        """The state of region ``index``."""
+        value = self.value(index)
+        return value.at(index) if isinstance(value, Rotation) else value
+
     def runs(self, lo: int, hi: int):
-        """Yield (start, stop, state) runs covering [lo, hi), in order."""
+        """Yield (start, stop, value) runs covering [lo, hi), in order."""
         starts, values = self._starts, self._values
         i = bisect_right(starts, lo) - 1
         while lo < hi:
@@ -139,22 +241,22 @@ class RunMap:
             i += 1
 
     def all_runs(self):
-        """Yield (start, stop, state) for every run that is not EMPTY."""
+        """Yield (start, stop, value) for every run that is not EMPTY."""
         for start, stop, value in self.runs(0, self.limit):
             if value != EMPTY:
                 yield start, stop, value
 
-    def assign(self, lo: int, hi: int, state: RegionState) -> None:
-        """Set regions [lo, hi) to ``state``."""
+    def assign(self, lo: int, hi: int, value: Value) -> None:
+        """Set regions [lo, hi) to ``value``."""
         if lo >= hi:
             return
         starts, values = self._starts, self._values
-        after = self.get(hi)                  # the value that resumes at hi
+        after = self.value(hi)                # the value that resumes at hi
         i = bisect_left(starts, lo)           # runs starting in [lo, hi] are replaced
         j = bisect_right(starts, hi)
         starts[i:j] = [lo, hi]
-        values[i:j] = [state, after]
-        if after == state:
+        values[i:j] = [value, after]
+        if after == value:
             del starts[i + 1], values[i + 1]
-        if i > 0 and values[i - 1] == state:
+        if i > 0 and values[i - 1] == value:
             del starts[i], values[i]

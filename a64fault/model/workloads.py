@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from ..errors import InputError
 from .cpu import POPULATE_WRITE, Op
 from .encodings import WORDS
-from .state import PAGE_SIZE
 
 _PROGRAMS = {
     "pretouch-lse": ("stadd wzr, [x0]",),
@@ -86,8 +85,8 @@ def parse_size(text: str | int, what: str = "size", *, allow_zero: bool = False)
     return value
 
 
-def page_aligned(value: int, what: str) -> int:
-    """``value`` if it is a multiple of the 4 KiB page, else InputError."""
-    if value % PAGE_SIZE:
-        raise InputError(f"{what} {value:#x} is not a multiple of the 4 KiB page")
+def page_aligned(value: int, what: str, page_size: int = 4096) -> int:
+    """``value`` if it is a multiple of the page (``page_size`` bytes), else InputError."""
+    if value % page_size:
+        raise InputError(f"{what} {value:#x} is not a multiple of the {page_size >> 10} KiB page")
     return value

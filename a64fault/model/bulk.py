@@ -1,0 +1,163 @@
+"""One region's share of a strided sweep, simulated without running every access.
+
+Two facts about the fault handler make this exact:
+
+* mappings only grow (none -> zero page -> private page; huge zero -> THP
+  or table), so once a page has run the workload's program every later run
+  on that page completes without a fault: only the first access to each page
+  counts, and a sweep is the sequence of distinct pages it touches;
+* once the PMD is a page table, a fault on a page reads and writes only the
+  PTEs of the aligned block of the largest mTHP order allowed (one page
+  without mTHP), so blocks are independent: equal blocks (same PTEs, same
+  pages touched, same part inside the VMA) end equal.
+
+So the first pages run one by one through the ordinary per-access code
+(cpu.run_program) until the PMD is a page table or stops changing; then each
+distinct block is run once, on a scratch table, and its result applied to
+every equal block. The cost grows with the distinct blocks, not the accesses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .counters import Counters
+from .cpu import run_program
+from .kernel import FaultContext
+from .state import Pmd, Pte, Region, RegionState
+
+#: PTE values as small integers for numpy, and back.
+PTE_CODES = {Pte.NONE: 0, Pte.ZERO: 1, Pte.PRIVATE: 2}
+PTES_BY_CODE = (Pte.NONE, Pte.ZERO, Pte.PRIVATE)
+
+
+def touched_pages(offset: int, count: int, stride: int, page_shift: int) -> np.ndarray:
+    """The distinct pages, in order, of ``count`` accesses from ``offset`` every ``stride`` bytes."""
+    if stride >= 1 << page_shift:
+        return (offset + np.arange(count, dtype=np.int64) * stride) >> page_shift
+    last = offset + (count - 1) * stride
+    return np.arange(offset >> page_shift, (last >> page_shift) + 1, dtype=np.int64)
+
+
+def codes_of(state: RegionState) -> np.ndarray:
+    """A table state's PTEs as an int8 array of PTE_CODES."""
+    return np.repeat(np.array([PTE_CODES[pte] for _, pte in state.ptes], dtype=np.int8),
+                     [n for n, _ in state.ptes])
+
+
+def table_state(codes: np.ndarray) -> RegionState:
+    """The TABLE RegionState of an array of PTE codes, run-length encoded."""
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1))
+    lengths = np.diff(np.concatenate((starts, [len(codes)])))
+    return RegionState(Pmd.TABLE, tuple((int(n), PTES_BY_CODE[codes[s]])
+                                        for s, n in zip(starts, lengths)))
+
+
+class RegionSweep:
+    """Runs one program over chosen pages of regions that share a fault context."""
+
+    def __init__(self, ops: tuple, template: FaultContext, policy: str, page_shift: int,
+                 ptes_per_table: int):
+        self.ops, self.template, self.policy = ops, template, policy
+        self.page_shift, self.ptes_per_table = page_shift, ptes_per_table
+        self.block_order = max(template.mthp_orders, default=0)
+        self._regions: dict = {}
+        self._blocks: dict = {}
+
+    def run(self, state: RegionState, offset: int, count: int,
+            stride: int) -> tuple[RegionState, Counters]:
+        """(final state, counters) of ``count`` accesses from byte ``offset`` every ``stride``."""
+        pages = touched_pages(offset, count, stride, self.page_shift)
+        key = (state, pages.tobytes())
+        done = self._regions.get(key)
+        if done is None:
+            done = self._regions[key] = self._run(state, pages)
+        return done
+
+    def _context(self, counters: Counters, **changes) -> FaultContext:
+        return replace(self.template, counters=counters, **changes)
+
+    def _run(self, state: RegionState, pages: np.ndarray) -> tuple[RegionState, Counters]:
+        counters = Counters()
+        i, n = 0, len(pages)
+        region = None
+        if state.pmd is not Pmd.TABLE:
+            region = Region(state, self.ptes_per_table)
+            while i < n and region.pmd is not Pmd.TABLE:
+                before = region.pmd
+                page_counters = Counters()
+                run_program(self.ops, region, int(pages[i]), self._context(page_counters),
+                            self.policy)
+                counters.add(page_counters)
+                i += 1
+                if region.pmd is before:  # nothing changed: every later page does the same
+                    counters.add(page_counters, n - i)
+                    i = n
+            if region.ptes is None or i == n:
+                return region.freeze(), counters
+            codes = np.array([PTE_CODES[pte] for pte in region.ptes], dtype=np.int8)
+        else:
+            codes = codes_of(state)
+        if i < n:
+            self._blocks_run(codes, pages[i:], counters)
+        return table_state(codes), counters
+
+    def _blocks_run(self, codes: np.ndarray, pages: np.ndarray, counters: Counters) -> None:
+        """Run the program on ``pages`` (ascending) of a page table, block by block; edits ``codes``."""
+        order = self.block_order
+        if order == 0:
+            self._pages_run(codes, pages, counters)
+            return
+        size = 1 << order
+        blocks = pages >> order
+        new_block = np.concatenate(([True], blocks[1:] != blocks[:-1]))
+        used = blocks[new_block]
+        which = np.cumsum(new_block) - 1
+        table = codes.reshape(-1, size)
+        touched = np.zeros((len(used), size), dtype=np.int8)
+        touched[which, pages & (size - 1)] = 1
+        lo, hi = self.template.vma_pages
+        firsts = used * size
+        inside = np.stack((np.clip(lo - firsts, 0, size), np.clip(hi - firsts, 0, size)), axis=1)
+        rows = table[used]
+        groups: dict[bytes, list[int]] = {}
+        for i in range(len(used)):
+            key = rows[i].tobytes() + touched[i].tobytes() + inside[i].tobytes()
+            groups.setdefault(key, []).append(i)
+        for members in groups.values():
+            i = members[0]
+            result, delta = self._block(rows[i], touched[i], (int(inside[i, 0]), int(inside[i, 1])))
+            counters.add(delta, len(members))
+            rows[members] = result
+        table[used] = rows
+
+    def _pages_run(self, codes: np.ndarray, pages: np.ndarray, counters: Counters) -> None:
+        """Without mTHP every page is its own block: its result depends on its PTE alone."""
+        before = codes[pages]
+        after = np.arange(len(PTES_BY_CODE), dtype=np.int8)
+        for code, n in enumerate(np.bincount(before, minlength=len(PTES_BY_CODE)).tolist()):
+            if n:
+                result, delta = self._block(np.array([code], dtype=np.int8),
+                                            np.ones(1, dtype=np.int8), (0, 1))
+                after[code] = result[0]
+                counters.add(delta, n)
+        codes[pages] = after[before]
+
+    def _block(self, codes: np.ndarray, touched: np.ndarray,
+               inside: tuple[int, int]) -> tuple[np.ndarray, Counters]:
+        """One block (PTE codes, pages touched, [lo, hi) inside the VMA) run on a scratch table."""
+        memo = (codes.tobytes(), touched.tobytes(), inside)
+        done = self._blocks.get(memo)
+        if done is None:
+            scratch = Region.table([PTES_BY_CODE[c] for c in codes.tolist()])
+            counters = Counters()
+            ctx = self._context(counters, vma_pages=inside)
+            ptes = scratch.ptes
+            for page in np.flatnonzero(touched).tolist():
+                if ptes[page] is not Pte.PRIVATE:  # a private page completes every access
+                    run_program(self.ops, scratch, page, ctx, self.policy)
+            result = np.array([PTE_CODES[pte] for pte in scratch.ptes], dtype=np.int8)
+            done = self._blocks[memo] = (result, counters)
+        return done
