@@ -150,8 +150,7 @@ def command(workload, size, thp, madv_hugepage, page_size, mthp, kernels, polici
             trace, collapse, max_ptes_none, no_zero_page, thp_alloc_fails, cost_settings,
             as_json, plot_path):
     """Simulate a workload's page faults under each kernel x fault policy."""
-    from ..model import DEFAULT_COSTS, Setup, parse_size, simulate
-    from ..model import parse_list
+    from ..model import DEFAULT_COSTS, Setup, parse_list, parse_size, simulate
     from ..policies import POLICIES
 
     pyplot = _matplotlib(plot_path) if plot_path else None

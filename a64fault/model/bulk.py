@@ -151,13 +151,13 @@ class RegionSweep:
         memo = (codes.tobytes(), touched.tobytes(), inside)
         done = self._blocks.get(memo)
         if done is None:
-            scratch = Region.table([PTES_BY_CODE[c] for c in codes.tolist()])
+            ptes = [PTES_BY_CODE[c] for c in codes.tolist()]
+            scratch = Region.table(ptes)
             counters = Counters()
             ctx = self._context(counters, vma_pages=inside)
-            ptes = scratch.ptes
             for page in np.flatnonzero(touched).tolist():
                 if ptes[page] is not Pte.PRIVATE:  # a private page completes every access
                     run_program(self.ops, scratch, page, ctx, self.policy)
-            result = np.array([PTE_CODES[pte] for pte in scratch.ptes], dtype=np.int8)
+            result = np.array([PTE_CODES[pte] for pte in ptes], dtype=np.int8)
             done = self._blocks[memo] = (result, counters)
         return done

@@ -56,7 +56,7 @@ class Op:
     asm: str | None = None
 
     @classmethod
-    def of(cls, word: int, asm: str | None = None) -> "Op":
+    def of(cls, word: int, asm: str | None = None) -> Op:
         return cls(word, classify(word).kind, asm)
 
     @property

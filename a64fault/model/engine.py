@@ -23,8 +23,7 @@ from .bulk import RegionSweep
 from .counters import Counters
 from .cpu import Op, execute
 from .kernel import FaultContext, Kernel
-from .state import (ADDRESS_SPACE, Pmd, Pte, Region, RegionState, Rotation, RunMap, Value, census,
-                    rotation)
+from .state import ADDRESS_SPACE, Pmd, Pte, Region, RegionState, Rotation, RunMap, Value, census, rotation
 from .tunables import Tunables
 
 THP_STATE = RegionState(Pmd.THP)
@@ -167,8 +166,9 @@ class Simulation:
         for lo, hi, value in list(self.map.runs(a, b)):
             if step == 0:  # the stride divides the region: every region sees the same accesses
                 offset = (start - lo * size) % stride
-                self._apply(lo, hi, value,
-                            lambda state: sweeper.run(state, offset, count(offset), stride))
+                accesses = count(offset)
+                self._apply(lo, hi, value, lambda state, at=offset, n=accesses:
+                            sweeper.run(state, at, n, stride))
             else:
                 page = g.page_size
                 breaks = sorted({0} | {k * page % stride for k in range(1, g.ptes_per_table + 1)}
@@ -180,7 +180,8 @@ class Simulation:
                 results = [sweeper.run(value, u, count(u), stride) if count(u) else
                            (value, Counters()) for u in breaks]
                 origin = start % stride
-                pieces = Rotation(stride, step, origin, tuple(breaks), tuple(range(len(breaks))))
+                pieces: Rotation[int] = Rotation(stride, step, origin, tuple(breaks),
+                                                 tuple(range(len(breaks))))
                 for piece, n in pieces.census(lo, hi):
                     self.counters.add(results[piece][1], n)
                 self.map.assign(lo, hi, rotation(stride, step, origin, breaks,

@@ -9,8 +9,10 @@ from ..policies import POLICIES, check_policy
 from .costs import DEFAULT_COSTS, Costs
 from .cpu import Op
 from .engine import Simulation, Vma
-from .geometry import Geometry, geometry as geometry_named
-from .kernel import KERNELS, Kernel, kernel as kernel_named
+from .geometry import Geometry
+from .geometry import geometry as geometry_named
+from .kernel import KERNELS, Kernel
+from .kernel import kernel as kernel_named
 from .state import ADDRESS_SPACE, VA_BITS
 from .trace import read_trace
 from .tunables import Tunables, describe, parse_sizes

@@ -12,8 +12,10 @@ Region is the mutable, one-region scratch copy the fault handler edits.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Generic, TypeVar
 
 #: Bits of a user virtual address: 48 (the kernel's default user address space,
 #: DEFAULT_MAP_WINDOW, in every granule).
@@ -133,8 +135,11 @@ def floor_sum(n: int, m: int, a: int, b: int) -> int:
         m, a = a, m
 
 
+S = TypeVar("S", bound=Hashable)
+
+
 @dataclass(frozen=True)
-class Rotation:
+class Rotation(Generic[S]):
     """Region states that follow a sweep's stride: a function of the region index.
 
     Region r has the offset ``(origin + r * step) % period``; its state is
@@ -148,16 +153,16 @@ class Rotation:
     step: int
     origin: int
     breaks: tuple[int, ...]
-    states: tuple[RegionState, ...]
+    states: tuple[S, ...]
 
     def offset(self, index: int) -> int:
         return (self.origin + index * self.step) % self.period
 
-    def at(self, index: int) -> RegionState:
+    def at(self, index: int) -> S:
         """The state of region ``index``."""
         return self.states[bisect_right(self.breaks, self.offset(index)) - 1]
 
-    def census(self, lo: int, hi: int) -> list[tuple[RegionState, int]]:
+    def census(self, lo: int, hi: int) -> list[tuple[S, int]]:
         """(state, regions) for the regions [lo, hi), counted without visiting them."""
         n, s, c = hi - lo, self.period, self.offset(lo)
         below_all = floor_sum(n, s, self.step, c)
@@ -166,7 +171,7 @@ class Rotation:
             return below_all - floor_sum(n, s, self.step, c - v + s) + n
 
         ends = self.breaks[1:] + (s,)
-        counts: dict[RegionState, int] = {}
+        counts: dict[S, int] = {}
         previous = 0
         for state, end in zip(self.states, ends):
             upto = below(end)
@@ -175,15 +180,17 @@ class Rotation:
             previous = upto
         return list(counts.items())
 
-    def map(self, change) -> "Rotation | RegionState":
+    def map(self, change: Callable[[S], S]) -> Rotation[S] | S:
         """The Rotation with ``change(state)`` for each state, pieces merged."""
         return rotation(self.period, self.step, self.origin, self.breaks,
                         tuple(change(state) for state in self.states))
 
 
-def rotation(period: int, step: int, origin: int, breaks, states) -> Rotation | RegionState:
+def rotation(period: int, step: int, origin: int, breaks: Sequence[int],
+             states: Sequence[S]) -> Rotation[S] | S:
     """A Rotation with equal neighbouring pieces merged; one state if only one is left."""
-    kept_breaks, kept_states = [], []
+    kept_breaks: list[int] = []
+    kept_states: list[S] = []
     for start, state in zip(breaks, states):
         if kept_states and kept_states[-1] == state:
             continue
@@ -195,7 +202,7 @@ def rotation(period: int, step: int, origin: int, breaks, states) -> Rotation | 
 
 
 #: What a run of the RunMap holds.
-Value = RegionState | Rotation
+Value = RegionState | Rotation[RegionState]
 
 
 def census(value: Value, lo: int, hi: int) -> list[tuple[RegionState, int]]:
