@@ -27,6 +27,7 @@ COMMANDS = {
     "scan": "scan",
     "audit": "audit",
     "log": "log",
+    "predicate": "predicate",
 }
 
 

@@ -1,0 +1,257 @@
+"""Prime implicants and an exact minimum cover, with a certificate of optimality.
+
+A *term* is a cube ``(mask, value)``: the words ``w`` with ``w & mask == value``.
+An implicant is a term that meets no OFF word; a prime implicant is one that
+stays an implicant only as it is (freeing any fixed bit lets an OFF word in).
+
+Primes: for an ON cube ``c``, a term that keeps a subset S of c's fixed bits
+(with c's values) misses an OFF cube ``o`` exactly when S contains a bit
+that c and o both fix to different values. So the primes containing ``c``
+are the minimal sets S that hit every such *clause* (minimal transversals),
+enumerated by branching on the bits of the first clause not yet hit.
+
+Cover: choose the fewest primes such that every ON cube lies in one of them,
+an integer program solved by HiGHS (``scipy.optimize.milp``).
+
+Optimality certificate: two ON words are *incompatible* when the smallest
+term holding both (the bits where they agree, fixed) meets an OFF word; no
+term, prime or not, holds two incompatible words. So k pairwise
+incompatible ON words prove that every cube predicate needs at least k
+terms. The witnesses are drawn from the ON cubes and the largest pairwise
+incompatible set among them is found with a second integer program (any
+incompatible set found is a valid bound, even when the solver stops early).
+The cover is reported optimal only when its size equals that bound.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..cubes import CubeSet
+from ..word import WORD_ONES
+
+Cube = tuple[int, int]
+
+#: Primes enumerated per ON cube before giving up on completeness.
+MAX_PRIMES_PER_CUBE = 2_000
+#: Seconds HiGHS may spend on each integer program.
+TIME_LIMIT = 60.0
+#: Witness candidates per ON cube and round: its free bits set to 0, to 1,
+#: and to this many pseudo-random patterns (a fixed seed: the same every run).
+#: Per round (tried while the bound is below the cover's size), how many.
+RANDOM_WITNESSES = (2, 6, 12)
+WITNESS_SEED = 0x64FA
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A cover of ON by primes, and what is known about its optimality."""
+
+    terms: tuple[Cube, ...]
+    #: Every prime the cover was chosen from.
+    primes: int
+    #: Whether the primes are every prime containing an ON cube.
+    primes_complete: bool
+    #: True: HiGHS proved the cover minimum over ``primes``; False: time limit.
+    solver_optimal: bool
+    #: ON words pairwise incompatible: no cube predicate has fewer terms.
+    witnesses: tuple[int, ...]
+
+    @property
+    def lower_bound(self) -> int:
+        return len(self.witnesses)
+
+    @property
+    def optimal(self) -> bool:
+        """Proven minimum over every cube predicate (the witnesses match its size)."""
+        return len(self.terms) == self.lower_bound
+
+
+def _clauses(cube: Cube, off_masks: np.ndarray, off_values: np.ndarray) -> list[int]:
+    """Per OFF cube, the bits where it and ``cube`` differ; only the minimal sets."""
+    mask, value = cube
+    differ = off_masks & np.uint64(mask) & (off_values ^ np.uint64(value))
+    if not len(differ):
+        return []
+    if not differ.all():
+        raise ValueError(f"ON cube {mask:#x}:{value:#x} meets an OFF cube")
+    unique = np.unique(differ)
+    unique = unique[np.argsort(np.bitwise_count(unique), kind="stable")].tolist()
+    minimal: list[int] = []
+    for bits in unique:
+        if not any(kept & bits == kept for kept in minimal):
+            minimal.append(bits)
+    return minimal
+
+
+def _transversals(clauses: list[int], limit: int) -> tuple[set[int], bool]:
+    """Minimal bit sets hitting every clause; False when ``limit`` cut the search."""
+    found: set[int] = set()
+    complete = True
+    stack = [0]
+    seen = set()
+    while stack:
+        chosen = stack.pop()
+        if chosen in seen:
+            continue
+        seen.add(chosen)
+        open_clause = next((c for c in clauses if not c & chosen), None)
+        if open_clause is None:
+            found.add(_minimal(chosen, clauses))
+            if len(found) >= limit:
+                complete = False
+                break
+            continue
+        bits = open_clause
+        while bits:
+            low = bits & -bits
+            bits ^= low
+            stack.append(chosen | low)
+    return found, complete
+
+
+def _minimal(chosen: int, clauses: list[int]) -> int:
+    """Drop bits of a hitting set while it still hits every clause (highest bit first)."""
+    for bit in sorted((1 << b for b in range(chosen.bit_length()) if chosen >> b & 1),
+                      reverse=True):
+        if all(c & (chosen ^ bit) for c in clauses):
+            chosen ^= bit
+    return chosen
+
+
+def prime_implicants(on: CubeSet, off: CubeSet, limit: int = MAX_PRIMES_PER_CUBE
+                     ) -> tuple[list[Cube], bool]:
+    """The primes containing some ON cube, sorted; and whether the list is complete."""
+    off_masks, off_values = off.arrays()
+    primes: set[Cube] = set()
+    complete = True
+    for cube in on.cubes:
+        keep, whole = _transversals(_clauses(cube, off_masks, off_values), limit)
+        complete &= whole
+        primes.update((bits, cube[1] & bits) for bits in keep)
+    return sorted(primes), complete
+
+
+def _contains(outer_masks: np.ndarray, outer_values: np.ndarray, cube: Cube) -> np.ndarray:
+    """Per outer cube: whether it contains ``cube``."""
+    mask, value = np.uint64(cube[0]), np.uint64(cube[1])
+    return ((outer_masks & mask) == outer_masks) & ((value & outer_masks) == outer_values)
+
+
+def _solve(cost: np.ndarray, matrix, lower, upper, time_limit: float):
+    """A 0/1 integer program: minimize cost @ x subject to lower <= matrix @ x <= upper."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = len(cost)
+    result = milp(cost, constraints=LinearConstraint(matrix, lb=lower, ub=upper),
+                  integrality=np.ones(n), bounds=Bounds(0, 1),
+                  options={"time_limit": time_limit, "presolve": True})
+    if result.x is None:
+        return None, False
+    return np.flatnonzero(result.x > 0.5), result.status == 0
+
+
+def minimum_cover(on: CubeSet, off: CubeSet, time_limit: float = TIME_LIMIT) -> Cover:
+    """The fewest primes covering ON (every ON cube inside a chosen prime), certified."""
+    primes, complete = prime_implicants(on, off)
+    if not on.cubes:
+        return Cover((), len(primes), complete, True, ())
+    masks = np.array([m for m, _ in primes], dtype=np.uint64)
+    values = np.array([v for _, v in primes], dtype=np.uint64)
+    matrix = np.array([_contains(masks, values, cube) for cube in on.cubes], dtype=float)
+    chosen, solver_optimal = _solve(np.ones(len(primes)), matrix, 1, np.inf, time_limit)
+    if chosen is None:  # no incumbent within the time limit: every ON cube's first prime
+        chosen = np.unique(np.argmax(matrix, axis=1))
+        solver_optimal = False
+    terms = _irredundant([primes[i] for i in chosen], on)
+    witnesses: tuple[int, ...] = ()
+    rng = random.Random(WITNESS_SEED)
+    for count in RANDOM_WITNESSES:
+        found = incompatible_witnesses(on, off, rng, count, len(terms), time_limit, witnesses)
+        witnesses = max(witnesses, found, key=len)
+        if len(witnesses) >= len(terms):
+            break
+    return Cover(tuple(sorted(terms)), len(primes), complete, solver_optimal, witnesses)
+
+
+def _irredundant(terms: list[Cube], on: CubeSet) -> list[Cube]:
+    """Drop terms whose ON words the others cover already (largest first kept)."""
+    terms = sorted(terms)
+    index = 0
+    while index < len(terms):
+        others = terms[:index] + terms[index + 1:]
+        if others and not (on - CubeSet.union(*(CubeSet.term(*t) for t in others))).cubes:
+            terms = others
+        else:
+            index += 1
+    return terms
+
+
+def compatible(a: int, b: int, off: CubeSet) -> bool:
+    """Whether one term can hold both words: their smallest common term meets no OFF word."""
+    mask = ~(a ^ b) & WORD_ONES
+    return not (CubeSet.term(mask, a & mask) & off).cubes
+
+
+def incompatible_witnesses(on: CubeSet, off: CubeSet, rng: random.Random, count: int,
+                           target: int, time_limit: float = TIME_LIMIT, extra=()
+                           ) -> tuple[int, ...]:
+    """A large set of pairwise incompatible words among candidates drawn from ON, sorted.
+
+    Candidates: per ON cube, its free bits all 0, all 1 and ``count`` patterns
+    from ``rng``; plus the ``extra`` words (a previous round's set). A greedy
+    pass (fewest compatible candidates first) usually reaches ``target``;
+    otherwise HiGHS searches for the largest set.
+    """
+    chosen = set(extra)
+    for mask, value in on.cubes:
+        free = ~mask & WORD_ONES
+        chosen.update((value, value | free))
+        chosen.update(value | (rng.getrandbits(32) & free) for _ in range(count))
+    candidates = sorted(chosen)
+    if not off.cubes:
+        return tuple(candidates[:1])
+    words = np.array(candidates, dtype=np.uint64)
+    off_masks, off_values = off.arrays()
+    compatible_with = np.zeros((len(words), len(words)), dtype=bool)
+    for i in range(len(words) - 1):
+        others = words[i + 1:]
+        agree = ~(others ^ words[i]) & np.uint64(WORD_ONES)
+        meets_off = (((others[:, None] ^ off_values[None, :]) & agree[:, None]
+                      & off_masks[None, :]) == 0).any(axis=1)
+        compatible_with[i, i + 1:] = ~meets_off
+    compatible_with |= compatible_with.T
+    best = _greedy_independent(compatible_with)
+    if len(best) < target:
+        best = max(best, _largest_independent(compatible_with, time_limit), key=len)
+    return tuple(candidates[i] for i in sorted(best))
+
+
+def _greedy_independent(edges: np.ndarray) -> list[int]:
+    """Pick the vertex with the fewest remaining neighbours, drop them, repeat."""
+    alive = np.ones(len(edges), dtype=bool)
+    picked = []
+    while alive.any():
+        degree = np.where(alive, (edges & alive).sum(axis=1), len(edges) + 1)
+        vertex = int(np.argmin(degree))
+        picked.append(vertex)
+        alive &= ~edges[vertex]
+        alive[vertex] = False
+    return picked
+
+
+def _largest_independent(edges: np.ndarray, time_limit: float) -> list[int]:
+    """A maximum independent set (HiGHS; the best found when time runs out)."""
+    from scipy.sparse import coo_matrix
+
+    pairs = np.argwhere(np.triu(edges, 1))
+    if not len(pairs):
+        return list(range(len(edges)))
+    rows = np.repeat(np.arange(len(pairs)), 2)
+    matrix = coo_matrix((np.ones(2 * len(pairs)), (rows, pairs.ravel())),
+                        shape=(len(pairs), len(edges)))
+    chosen, _ = _solve(-np.ones(len(edges)), matrix, -np.inf, 1, time_limit)
+    return [] if chosen is None else chosen.tolist()

@@ -1,0 +1,331 @@
+"""Generated predicates (a64fault/predicate): small, optimal, exact, and compilable.
+
+Expected answers come from outside the generator: the table's classifiers
+(scalar ``classify`` and the vector index, which share no code with the cube
+algebra or the cover), the assembler-built corpus, and the kernel's v5
+masks. The exhaustive proofs over all 2**32 words are in
+bench/bench_predicate.py (tens of seconds each).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from a64fault import classify
+from a64fault.corpus import load
+from a64fault.cubes import CubeSet
+from a64fault.kinds import KIND_CODES, Kind
+from a64fault.policies import POLICY_KINDS, kernel_v5
+from a64fault.predicate import generate, kernel_source, policy_sets, render, vectors_for
+from a64fault.vector import classify_array
+
+ATOMIC = POLICY_KINDS["atomic"]
+ATOMIC_CODES = [KIND_CODES[k] for k in ATOMIC]
+OTHER_CODE = KIND_CODES[Kind.OTHER]
+#: The issue's measured greedy covers for `atomic`: the generator must do at least as well.
+GREEDY_TERMS = {"non-memory": 9, "none": 21}
+
+
+@pytest.fixture(scope="module", params=["non-memory", "none"])
+def atomic(request):
+    return generate("atomic", dont_care=request.param)
+
+
+def matches(predicate, words: np.ndarray) -> np.ndarray:
+    """The predicate's terms evaluated on each word."""
+    hit = np.zeros(len(words), dtype=bool)
+    for term in predicate.terms:
+        hit |= (words & np.uint32(term.mask)) == np.uint32(term.value)
+    return hit
+
+
+def check_words(predicate, words: np.ndarray) -> int:
+    """Compare with the vector classifier; return how many words were checked."""
+    kinds = classify_array(words)
+    upgraded = np.isin(kinds, ATOMIC_CODES)
+    checked = kinds != OTHER_CODE if predicate.dont_care == "non-memory" else np.ones(len(words), bool)
+    wrong = np.flatnonzero(checked & (matches(predicate, words) != upgraded))
+    assert not len(wrong), [f"{w:08x}" for w in words[wrong[:5]]]
+    return int(checked.sum())
+
+
+def test_at_most_the_greedy_term_count_and_proven_optimal(atomic):
+    assert len(atomic.terms) <= GREEDY_TERMS[atomic.dont_care]
+    assert atomic.optimal and atomic.lower_bound == len(atomic.terms)
+
+
+def test_opcode_sweep(atomic):
+    """Every value of the load/store opcode bits (31:21, 15:10) with four fillings of the rest."""
+    keys = np.arange(1 << 17, dtype=np.uint32)
+    opcode = ((keys >> 6) << 21) | ((keys & 0x3F) << 10)
+    rest = np.uint32(0x001F03FF)  # Rs, Rn, Rt
+    rng = np.random.default_rng(8)
+    fillings = [np.uint32(0), rest, rng.integers(0, 1 << 32, len(keys), dtype=np.uint32) & rest,
+                np.uint32(0x001F001F)]
+    words = np.concatenate([opcode | f for f in fillings])
+    assert check_words(atomic, words) > 0
+
+
+def test_random_words(atomic):
+    words = np.random.default_rng(20261130).integers(0, 1 << 32, 4_000_000, dtype=np.uint32)
+    check_words(atomic, words)
+
+
+def test_corpus(atomic):
+    fixtures = load()
+    for f in fixtures:
+        if atomic.dont_care == "non-memory" and f.kind == "other":
+            continue
+        assert atomic.matches(f.word) == (Kind(f.kind) in ATOMIC), f.asm
+
+
+def test_every_term_is_needed(atomic):
+    """Per term, an ON word (classify() says so) that no other term matches."""
+    on = policy_sets(atomic.kinds, atomic.dont_care).on
+    for i, term in enumerate(atomic.terms):
+        others = [t for j, t in enumerate(atomic.terms) if j != i]
+        own = (CubeSet.term(term.mask, term.value) & on) - CubeSet.union(
+            *(CubeSet.term(t.mask, t.value) for t in others))
+        assert own.cubes, f"term {i} is redundant"
+        word = own.cubes[0][1]
+        assert classify(word).kind in ATOMIC
+        assert term.matches(word) and not any(t.matches(word) for t in others)
+
+
+def test_optimality_witnesses_are_pairwise_incompatible(atomic):
+    """Between any two witnesses (both ON) lies an OFF word on every bit where they agree,
+    so no single (insn & mask) == value term can hold both."""
+    sets = policy_sets(atomic.kinds, atomic.dont_care)
+    witnesses = atomic.cover.witnesses
+    assert len(witnesses) == len(atomic.terms)
+    for w in witnesses:
+        assert classify(w).kind in ATOMIC
+    for i, a in enumerate(witnesses):
+        for b in witnesses[i + 1:]:
+            agree = ~(a ^ b) & 0xFFFFFFFF
+            between = CubeSet.term(agree, a & agree) & sets.off
+            assert between.cubes, (hex(a), hex(b))
+            word = between.cubes[0][1]
+            assert word & agree == a & agree
+            kind = classify(word).kind
+            assert kind not in ATOMIC
+            if atomic.dont_care == "non-memory":
+                assert kind is not Kind.OTHER
+
+
+def test_output_is_deterministic():
+    from a64fault.predicate import build
+
+    first = render(generate("atomic"), "kernel", vectors=vectors_for(generate("atomic")))
+    build._generate.cache_clear()
+    assert render(generate("atomic"), "kernel", vectors=vectors_for(generate("atomic"))) == first
+
+
+def test_header_names_table_policy_dont_care_count_and_command():
+    text, predicate = kernel_source("atomic")
+    header = text.split("*/")[0]
+    assert "a64.patterns" in header and predicate.table_sha256 in header
+    assert "policy 'atomic'" in header and "Don't-care set: non-memory" in header
+    assert f"Terms: {len(predicate.terms)}, optimal" in header
+    assert ("a64fault predicate --policy atomic --dont-care non-memory --lang kernel "
+            "--name insn_is_atomic") in header
+    assert "static __always_inline bool insn_is_atomic(u32 insn)" in text
+    assert "#include" not in text
+
+
+def test_each_term_comment_names_its_forms():
+    text = render(generate("atomic"), "c")
+    for term in generate("atomic").terms:
+        before = text.split(f"(insn & {term.mask:#010x}) == {term.value:#010x}")[0]
+        comment = before.rsplit("*/", 1)[0].rsplit("/*", 1)[1]
+        assert all(form in comment for form in term.forms)
+        assert all(feature in comment for feature in term.features)
+
+
+def test_vectors_come_from_the_corpus_with_the_corpus_answer():
+    corpus = {(f.word, f.asm): f.kind for f in load()}
+    vectors = vectors_for(generate("atomic"))
+    assert any(v.expected for v in vectors) and any(not v.expected for v in vectors)
+    for v in vectors:
+        kind = corpus[v.word, v.asm]
+        assert v.expected == (Kind(kind) in ATOMIC)
+        assert kind != "other"  # don't-care under non-memory
+
+
+def test_against_kernel_v5_gains_and_losses():
+    """The v5 masks match ST64BV/ST64BV0 (stores) and miss the newer atomics."""
+    from a64fault.predicate.compare import compare
+
+    predicate = generate("atomic")
+    comparison = compare(predicate.expression(), predicate.kinds)
+    assert {c.form for c in comparison.lost} == {"ST64BV", "ST64BV0"}
+    gained = {c.form for c in comparison.gained}
+    assert {"LDFADD", "SWPP", "RCWCAS", "CAST", "LDTADD"} <= gained
+    assert all(c.upgraded for c in comparison.gained)
+    by_form = {}
+    for f in load():
+        by_form.setdefault(f.form, f.word)
+    for form in gained:
+        assert predicate.matches(by_form[form]) and not kernel_v5(by_form[form]), form
+    for form in ("ST64BV", "ST64BV0"):
+        assert kernel_v5(by_form[form]) and not predicate.matches(by_form[form])
+
+
+def test_unallocated_mode_keeps_allocated_non_memory_words_out():
+    predicate = generate("atomic", dont_care="unallocated")
+    for f in load():
+        assert predicate.matches(f.word) == (Kind(f.kind) in ATOMIC), f.asm
+
+
+# ---- the five languages ----------------------------------------------------
+
+C_CHECK = """
+#include <stdio.h>
+@SHIM@
+#include "predicate.h"
+int main(void)
+{
+    unsigned bad = 0, n = sizeof(insn_is_atomic_vectors) / sizeof(insn_is_atomic_vectors[0]);
+    for (unsigned i = 0; i < n; i++)
+        if (insn_is_atomic(insn_is_atomic_vectors[i].insn) != insn_is_atomic_vectors[i].expected) {
+            printf("wrong: %s\\n", insn_is_atomic_vectors[i].asm_text);
+            bad++;
+        }
+    printf("%u vectors\\n", n);
+    return bad != 0;
+}
+"""
+KERNEL_SHIM = """#include <stdbool.h>
+#include <stdint.h>
+typedef uint32_t u32;
+#ifndef __always_inline  /* glibc's sys/cdefs.h has one, as the kernel's compiler.h */
+#define __always_inline inline __attribute__((__always_inline__))
+#endif
+#define __maybe_unused __attribute__((__unused__))"""
+
+
+def _vectors_text(lang: str) -> tuple[str, int]:
+    predicate = generate("atomic")
+    vectors = vectors_for(predicate)
+    return render(predicate, lang, vectors=vectors), len(vectors)
+
+
+@pytest.mark.parametrize("lang", ["c", "kernel"])
+def test_c_compiles_warning_free_and_passes_its_vectors(lang, tmp_path):
+    cc = shutil.which(os.environ.get("CC", "cc"))
+    if cc is None:
+        pytest.skip("no C compiler (cc)")
+    text, count = _vectors_text(lang)
+    (tmp_path / "predicate.h").write_text(text)
+    (tmp_path / "check.c").write_text(C_CHECK.replace("@SHIM@", KERNEL_SHIM if lang == "kernel" else ""))
+    subprocess.run([cc, "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-o", str(tmp_path / "check"),
+                    str(tmp_path / "check.c")], check=True, capture_output=True, text=True)
+    done = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.strip() == f"{count} vectors"
+
+
+def _tool(name: str) -> str | None:
+    return shutil.which(name) or next(
+        (str(p) for p in [Path.home() / ".cargo" / "bin" / name] if p.exists()), None)
+
+
+def test_rust_compiles_and_passes_its_vectors(tmp_path):
+    rustc = _tool("rustc")
+    if rustc is None:
+        pytest.skip("no Rust compiler (rustc)")
+    text, count = _vectors_text("rust")
+    (tmp_path / "predicate.rs").write_text(text)
+    (tmp_path / "main.rs").write_text(
+        'include!("predicate.rs");\n'
+        "const _: () = assert!(insn_is_atomic(0xb820001f));  // usable in const context\n"
+        "fn main() {\n"
+        "    let bad = INSN_IS_ATOMIC_VECTORS.iter()\n"
+        "        .filter(|(w, e, a)| {\n"
+        "            let wrong = insn_is_atomic(*w) != *e;\n"
+        "            if wrong { println!(\"wrong: {}\", a); }\n"
+        "            wrong\n"
+        "        })\n"
+        "        .count();\n"
+        "    println!(\"{} vectors\", INSN_IS_ATOMIC_VECTORS.len());\n"
+        "    std::process::exit(if bad == 0 { 0 } else { 1 });\n"
+        "}\n")
+    subprocess.run([rustc, "--edition", "2021", "-D", "warnings", "-o", str(tmp_path / "check"),
+                    str(tmp_path / "main.rs")], check=True, capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run([str(tmp_path / "check")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+    assert done.stdout.strip() == f"{count} vectors"
+
+
+def test_go_compiles_and_passes_its_vectors(tmp_path):
+    go = _tool("go")
+    if go is None:
+        pytest.skip("no Go toolchain (go)")
+    text, count = _vectors_text("go")
+    (tmp_path / "go.mod").write_text("module example.com/a64fault\n\ngo 1.18\n")
+    (tmp_path / "predicate.go").write_text(text)
+    (tmp_path / "predicate_test.go").write_text(
+        "package a64fault\n\nimport \"testing\"\n\n"
+        "func TestVectors(t *testing.T) {\n"
+        "\tfor _, v := range insn_is_atomic_vectors {\n"
+        "\t\tif insn_is_atomic(v.insn) != v.expected {\n\t\t\tt.Errorf(\"wrong: %s\", v.asm)\n\t\t}\n\t}\n"
+        "\tt.Logf(\"%d vectors\", len(insn_is_atomic_vectors))\n}\n")
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GO111MODULE": "on"}
+    env.setdefault("GOCACHE", str(Path.home() / ".cache" / "go-build"))
+    done = subprocess.run([go, "test", "-v", "./..."], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{count} vectors" in done.stdout
+
+
+def test_python_runs_and_passes_its_vectors():
+    text, count = _vectors_text("python")
+    namespace: dict = {}
+    exec(compile(text, "predicate.py", "exec"), namespace)
+    function, vectors = namespace["insn_is_atomic"], namespace["INSN_IS_ATOMIC_VECTORS"]
+    assert len(vectors) == count
+    assert all(function(w) == expected for w, expected, _ in vectors)
+
+
+# ---- the command line --------------------------------------------------------
+
+def test_cli_prints_the_library_text(cli):
+    done = cli("predicate", "--lang", "kernel")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == render(generate("atomic"), "kernel")
+
+
+def test_cli_json(cli):
+    done = cli("predicate", "--json", "--against", "kernel-v5")
+    data = json.loads(done.stdout)
+    assert data["policy"] == "atomic" and data["dont_care"] == "non-memory"
+    assert data["optimal"] is True
+    assert [(int(t["mask"], 16), int(t["value"], 16)) for t in data["terms"]] == [
+        (t.mask, t.value) for t in generate("atomic").terms]
+    assert {c["form"] for c in data["against"]["lost"]} == {"ST64BV", "ST64BV0"}
+
+
+@pytest.mark.parametrize("args", [
+    ["--policy", "bogus"],
+    ["--policy", "kernel-v5"],
+    ["--kinds", "load,nonsense"],
+    ["--kinds", ","],
+    ["--lang", "cobol"],
+    ["--dont-care", "some"],
+    ["--name", "1abc"],
+    ["--name", "return"],
+    ["--verify-terms", "0x3b200c00:"],
+    ["--verify-terms", "(0x1:0x1"],
+    ["--policy", "atomic", "--kinds", "load"],
+])
+def test_bad_input_is_one_line_and_status_2(cli, args):
+    done = cli("predicate", *args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("a64fault: error: ") and done.stderr.count("\n") == 1
