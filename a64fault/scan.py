@@ -1,26 +1,28 @@
-"""Scan the code of an AArch64 ELF file: classify every instruction in one vector pass.
+"""Scan the code of an AArch64 ELF file: classify every instruction, count, list a selection.
 
 The executable sections (or, in a file without sections, the executable
-PT_LOAD segments) come from ``ElfImage.executable_ranges()``; their bytes are
-read as numpy views of an mmap of the file (A64 code is little-endian even in
-big-endian ELF files), classified by ``vector.classify_rows``, counted per
-kind and feature, and the instructions a policy would upgrade (or of chosen
-kinds) are listed with symbol and Capstone text — Capstone runs only on those.
+PT_LOAD segments) come from ``ElfImage.executable_ranges()``. Their words
+(little-endian even in big-endian ELF files) get row codes from the pattern
+table, in one vector pass (``vector.classify_rows`` over numpy views of the
+mmapped file) or, for files of at most SMALL_WORDS words, from the same
+cached tables without importing numpy (``rowcodes``). They are counted per
+kind and feature, and the selected instructions (those a policy upgrades,
+or of chosen kinds) are listed with symbol and Capstone text; Capstone runs
+only over the stretches of code that hold them (``listing``).
 
-Words overlapping a ``$d`` mapping-symbol range (literal pools, jump tables)
-are data: not counted as instructions and never listed.
+Words in a ``$d`` mapping-symbol range (literal pools, jump tables) are
+data: not counted as instructions and never listed. In a file without any
+mapping symbol, a selected word inside a run that is mostly undecodable is
+likely data (``datacode``): counted apart, and listed apart as ``(data?)``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from . import vector
-from .decoder.elf import ElfImage
+from .decoder.elf import DEFAULT_DEBUG_DIR, ElfImage
 from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
-from .patterns import default_table
 from .policies import DEFAULT_POLICY, KERNEL_V5, POLICY_KINDS, check_policy
 from .word import WORD_BYTES
 
@@ -28,8 +30,11 @@ from .word import WORD_BYTES
 DATA = -2
 #: Shift that makes every code (DATA, NO_ROW, rows) a non-negative index.
 SHIFT = 2
-#: Words per bincount/listing step (bounds the temporaries).
+#: Words per bincount/listing step of the vector path (bounds the temporaries).
 STEP = 1 << 20
+#: Files with at most this many code words are classified without numpy
+#: (its import costs more than the pure-Python pass over them).
+SMALL_WORDS = 1 << 18
 BASE_FEATURE = "base"
 
 
@@ -38,6 +43,7 @@ class ScanResult:
     """What one file holds: counts by kind and feature, and the listed instructions."""
 
     file: str
+    elf_type: str = ""
     instructions: int = 0
     data_words: int = 0
     ranges: list = field(default_factory=list)
@@ -47,12 +53,39 @@ class ScanResult:
     #: How many instructions the selection holds (``listed`` may stop at a limit).
     selected: int = 0
     selection: str = ""
+    #: Selected words judged likely data (no mapping symbols; see datacode.py).
+    likely_data: int = 0
+    likely_data_listed: list = field(default_factory=list)
+    #: The separate debug file whose symbols were used, if any.
+    debug_file: str | None = None
 
     def as_json(self) -> dict:
-        return {"file": self.file, "instructions": self.instructions,
-                "data_words": self.data_words, "sections": [r[0] for r in self.ranges],
+        return {"file": self.file, "elf_type": self.elf_type,
+                "instructions": self.instructions, "data_words": self.data_words,
+                "likely_data": self.likely_data, "sections": [r[0] for r in self.ranges],
                 "selection": self.selection, "counts": self.counts,
-                "features": self.features, "selected": self.selected, "listed": self.listed}
+                "features": self.features, "selected": self.selected, "listed": self.listed,
+                "likely_data_listed": self.likely_data_listed, "debug_file": self.debug_file}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which instructions a scan lists: by kind, or kernel-v5's word predicate."""
+
+    label: str
+    kinds: frozenset = frozenset()
+    #: True for kernel-v5, whose false matches are not a set of table rows.
+    by_predicate: bool = False
+
+
+def selection(policy: str | None, kinds) -> Selection:
+    if kinds:
+        wanted = frozenset(Kind(k) for k in kinds)
+        return Selection("kind " + ",".join(sorted(k.value for k in wanted)), wanted)
+    policy = check_policy(policy or DEFAULT_POLICY)
+    if policy == KERNEL_V5:
+        return Selection(f"policy {policy}", by_predicate=True)
+    return Selection(f"policy {policy}", POLICY_KINDS[policy])
 
 
 def data_ranges(mapping_symbols, ranges) -> list[tuple[int, int]]:
@@ -71,110 +104,140 @@ def data_ranges(mapping_symbols, ranges) -> list[tuple[int, int]]:
     return out
 
 
-def _selector(policy: str | None, kinds) -> tuple[np.ndarray | None, object, str]:
-    """(accept per shifted row code, word predicate or None, label) of the listing."""
-    table = default_table()
-    if kinds:
-        wanted = frozenset(Kind(k) for k in kinds)
-        label = "kind " + ",".join(sorted(k.value for k in wanted))
-    else:
-        policy = check_policy(policy or DEFAULT_POLICY)
-        label = f"policy {policy}"
-        if policy == KERNEL_V5:
-            from .policies import kernel_v5
-
-            masks, values = kernel_v5.cube_set().arrays()
-            return None, (masks.astype(np.uint32), values.astype(np.uint32)), label
-        wanted = POLICY_KINDS[policy]
-    # vt.row_kind is indexed by row code + 1 (NO_ROW, kind other, first): one
-    # more False in front makes it the acceptance per shifted code (DATA first).
-    row_accepts = np.isin(vector.vector_table(table).row_kind, [KIND_CODES[k] for k in wanted])
-    accept = np.concatenate([[False], row_accepts])
-    return accept, None, label
-
-
-def _cube_hits(words: np.ndarray, cubes) -> np.ndarray:
-    masks, values = cubes
-    hit = np.zeros(len(words), dtype=bool)
-    for m, v in zip(masks.tolist(), values.tolist()):
-        hit |= (words & np.uint32(m)) == np.uint32(v)
-    return hit
-
-
-def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None,
-              limit: int | None = None) -> ScanResult:
+def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, limit: int | None = None,
+              *, debug_dir=DEFAULT_DEBUG_DIR, data_check: bool = True) -> ScanResult:
     """Classify the code of one ELF file (see the module docstring).
 
     ``limit``: list at most this many selected instructions (all are counted
-    in ``selected``); None lists them all.
+    in ``selected``); None lists them all. ``data_check``: apply the
+    likely-data rule in files without mapping symbols.
     """
-    accept, cubes, label = _selector(policy, kinds)
-    table = default_table()
-    vt = vector.vector_table(table)
-    result = ScanResult(str(path), selection=label)
-    row_counts = np.zeros(len(table.rows) + SHIFT, dtype=np.int64)
-    with ElfImage(path) as image:
+    chosen = selection(policy, kinds)
+    result = ScanResult(str(path), selection=chosen.label)
+    with ElfImage(path, debug_dir=debug_dir) as image:
+        result.elf_type = image.elf_type
         ranges = image.executable_ranges()
         result.ranges = ranges
-        data = data_ranges(image.mapping_symbols(), ranges)
-        for _name, vaddr, offset, length in ranges:
-            count = length // WORD_BYTES
-            if count == 0:
-                continue
-            words = image.code_words(offset, count)
-            rows = vector.classify_rows(words, table)
-            for start, end in data:
-                lo = max(0, (start - vaddr) // WORD_BYTES)
-                hi = min(count, -(-(end - vaddr) // WORD_BYTES))
-                if lo < hi:
-                    rows[lo:hi] = DATA
-            for s in range(0, count, STEP):
-                chunk = rows[s:s + STEP].astype(np.intp) + SHIFT
-                row_counts += np.bincount(chunk, minlength=len(row_counts))
-                if accept is not None:
-                    picked = np.flatnonzero(accept[chunk])
-                else:
-                    picked = np.flatnonzero(_cube_hits(words[s:s + STEP], cubes)
-                                            & (chunk != DATA + SHIFT))
-                result.selected += len(picked)
-                room = len(picked) if limit is None else max(0, limit - len(result.listed))
-                for i in (picked[:room] + s).tolist():
-                    result.listed.append(_listing(image, vaddr + WORD_BYTES * i,
-                                                  int(words[i]), int(rows[i])))
-            del words
-    _fill_counts(result, row_counts, vt)
+        marks = image.mapping_symbols()
+        data = data_ranges(marks, ranges)
+        words = sum(size // WORD_BYTES for *_, size in ranges)
+        if words <= SMALL_WORDS and not chosen.by_predicate:
+            tally, picks, names = _classify_small(image, ranges, data, chosen)
+        else:
+            tally, picks, names = _classify_vector(image, ranges, data, chosen)
+        from .listing import list_picks
+
+        listed, likely = list_picks(image, picks, names, limit,
+                                    data_check=data_check and not marks)
+        result.listed = listed.records
+        result.selected = listed.count
+        result.likely_data = likely.count
+        result.likely_data_listed = likely.records
+        for row, n in likely.rows.items():
+            tally[row] -= n
+        if image.debug_file is not None:
+            result.debug_file = str(image.debug_file)
+    _fill_counts(result, tally, names)
     return result
 
 
-def _listing(image, address: int, word: int, row: int) -> dict:
-    from .decoder import decode
+def _classify_small(image, ranges, data, chosen: Selection):
+    """(row tally, picks, names) through the numpy-free tables."""
+    from .rowcodes import small_tables
 
-    table = default_table()
-    kind = table.rows[row].kind if row >= 0 else Kind.OTHER
-    text = decode(word, image.pc(address))
-    record = {"address": image.describe(address), "symbol": image.symbolize(address),
-              "demangled": image.symbolize(address, demangled=True),
-              "word": f"{word:#010x}", "text": None if text is None else str(text),
-              "kind": kind.value, "form": table.rows[row].form if row >= 0 else None}
-    place = image.location(address)
-    if place is not None:
-        record["section"], record["offset"] = place[0], f"{place[1]:#x}"
-    return record
+    tables = small_tables()
+    accept = {code for code, kind in enumerate(tables.row_kind)
+              if KINDS_BY_CODE[kind] in chosen.kinds}
+    tally: Counter = Counter()
+    picks = []
+    for name, vaddr, offset, length in ranges:
+        count = length // WORD_BYTES
+        if not count:
+            continue
+        raw = image.read(offset, count * WORD_BYTES)
+        rows = tables.row_codes(raw)
+        for lo, hi in _data_slices(data, vaddr, count):
+            rows[lo:hi] = [DATA] * (hi - lo)
+        tally.update(rows)
+        # row_kind is indexed by row code + 1 (entry 0: NO_ROW).
+        chosen_at = [i for i, row in enumerate(rows) if row + 1 in accept]
+        if chosen_at:
+            picks.append(((name, vaddr, offset, length), raw, rows, chosen_at))
+    return tally, picks, tables
 
 
-def _fill_counts(result: ScanResult, row_counts: np.ndarray, vt) -> None:
-    result.data_words = int(row_counts[DATA + SHIFT])
-    result.instructions = int(row_counts.sum()) - result.data_words
+def _classify_vector(image, ranges, data, chosen: Selection):
+    """(row tally, picks, names) through numpy and the vector tables."""
+    import numpy as np
+
+    from . import vector
+
+    vt = vector.vector_table()
+    if chosen.by_predicate:
+        from .policies import kernel_v5
+
+        masks, values = kernel_v5.cube_set().arrays()
+        cubes = list(zip(masks.astype(np.uint32).tolist(), values.astype(np.uint32).tolist()))
+    else:
+        # vt.row_kind is indexed by row code + 1; one more False in front
+        # makes it the acceptance per shifted code (DATA first).
+        wanted = [KIND_CODES[k] for k in chosen.kinds]
+        accept = np.concatenate([[False], np.isin(vt.row_kind, wanted)])
+    row_counts = np.zeros(len(vt.row_kind) + 1, dtype=np.int64)
+    picks = []
+    for name, vaddr, offset, length in ranges:
+        count = length // WORD_BYTES
+        if not count:
+            continue
+        words = image.code_words(offset, count)
+        rows = vector.classify_rows(words)
+        for lo, hi in _data_slices(data, vaddr, count):
+            rows[lo:hi] = DATA
+        chosen_at = []
+        for s in range(0, count, STEP):
+            chunk = rows[s:s + STEP].astype(np.intp) + SHIFT
+            row_counts += np.bincount(chunk, minlength=len(row_counts))
+            if chosen.by_predicate:
+                part = words[s:s + STEP]
+                hit = np.zeros(len(part), dtype=bool)
+                for m, v in cubes:
+                    hit |= (part & np.uint32(m)) == np.uint32(v)
+                picked = np.flatnonzero(hit & (chunk != DATA + SHIFT))
+            else:
+                picked = np.flatnonzero(accept[chunk])
+            chosen_at += (picked + s).tolist()
+        if chosen_at:
+            picks.append(((name, vaddr, offset, length), image.read(offset, count * WORD_BYTES),
+                          rows, chosen_at))
+        del words
+    tally = Counter({code - SHIFT: int(n) for code, n in enumerate(row_counts.tolist()) if n})
+    return tally, picks, vt
+
+
+def _data_slices(data, vaddr: int, count: int):
+    """(lo, hi) word indexes of a range of ``count`` words at vaddr inside ``$d`` ranges."""
+    for start, end in data:
+        lo = max(0, (start - vaddr) // WORD_BYTES)
+        hi = min(count, -(-(end - vaddr) // WORD_BYTES))
+        if lo < hi:
+            yield lo, hi
+
+
+def _fill_counts(result: ScanResult, tally: Counter, names) -> None:
+    """Counts by kind and feature from the row tally (row code -> words)."""
+    result.data_words = tally.get(DATA, 0)
+    result.instructions = sum(n for code, n in tally.items() if code != DATA)
     kind_counts = {kind.value: 0 for kind in KINDS_BY_CODE}
     features: dict[str, int] = {}
-    kind_counts[Kind.OTHER.value] += int(row_counts[SHIFT - 1])
-    for code, row in enumerate(vt.table.rows):
-        n = int(row_counts[code + SHIFT])
-        if n:
-            kind_counts[row.kind.value] += n
-            if row.kind is Kind.OTHER:  # UNALLOCATED carve-outs: no feature to speak of
-                continue
-            name = row.feature or BASE_FEATURE
-            features[name] = features.get(name, 0) + n
+    row_kind, row_feature = list(names.row_kind), list(names.row_feature)
+    for code, n in tally.items():
+        if code == DATA or not n:
+            continue
+        kind = KINDS_BY_CODE[row_kind[code + 1]]
+        kind_counts[kind.value] += n
+        if code < 0 or kind is Kind.OTHER:  # no row, or UNALLOCATED carve-outs: no feature
+            continue
+        name = names.features[row_feature[code + 1]] or BASE_FEATURE
+        features[name] = features.get(name, 0) + n
     result.counts = kind_counts
     result.features = dict(sorted(features.items()))

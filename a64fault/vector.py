@@ -29,7 +29,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from .kinds import KIND_CODES, Kind
-from .patterns import default_table
+from .patterns import TABLE_PATH, cache, default_table
 from .patterns.table import (
     AMBIGUOUS,
     NO_ROW,
@@ -62,11 +62,17 @@ WIDE_RANGES = ((31, 10),)
 WIDE_SHIFT = WIDE_RANGES[0][1]
 
 
+#: The arrays a VectorTable is made of: what the on-disk cache holds.
+ARRAYS = ("row_kind", "row_form", "row_feature", "masks", "values", "row_index", "slot_of",
+          "slot_start", "win_shift", "win_mask", "win_place", "sub_rows", "sub_kinds")
+
+
 class VectorTable:
     """Numpy arrays derived from a Table for the vector classifier."""
 
     def __init__(self, table: Table):
-        self.table = table
+        self._table: Table | None = table
+        self.forms: tuple[str, ...] = table.forms
         rows = table.rows
         self.features: tuple[str | None, ...] = (None,) + tuple(
             sorted({r.feature for r in rows if r.feature is not None})
@@ -86,6 +92,37 @@ class VectorTable:
 
         self.row_index = build_index(rows, WIDE_RANGES)
         self._build_sub_tables(table.index)
+
+    @property
+    def table(self) -> Table:
+        """The compiled Table (parsed on first use when these arrays came from the cache)."""
+        if self._table is None:
+            self._table = default_table()
+        return self._table
+
+    def cache_entry(self) -> tuple[dict[str, bytes], dict]:
+        """(blobs, meta) to store this table's arrays in the on-disk cache."""
+        arrays = {name: np.ascontiguousarray(getattr(self, name)) for name in ARRAYS}
+        meta = {"arrays": {name: [a.dtype.str, list(a.shape)] for name, a in arrays.items()},
+                "features": list(self.features), "forms": list(self.forms),
+                "ambiguous_keys": self.ambiguous_keys, "wide_shift": WIDE_SHIFT}
+        return {name: a.tobytes() for name, a in arrays.items()}, meta
+
+    @classmethod
+    def from_cache(cls, entry) -> VectorTable:
+        """The table whose arrays ``entry`` (a verified cache entry) holds, without
+        compiling the pattern table; raises KeyError/ValueError for a mismatch."""
+        vt = cls.__new__(cls)
+        vt._table = None
+        meta = entry.meta
+        for name in ARRAYS:
+            dtype, shape = meta["arrays"][name]
+            array = np.frombuffer(entry.blobs[name], dtype=np.dtype(dtype))
+            setattr(vt, name, array.reshape(shape))
+        vt.features = tuple(meta["features"])
+        vt.forms = tuple(meta["forms"])
+        vt.ambiguous_keys = int(meta["ambiguous_keys"])
+        return vt
 
     @cached_property
     def kind_index(self) -> np.ndarray:
@@ -183,8 +220,25 @@ def _vector_table_for(table: Table) -> VectorTable:
 
 
 def vector_table(table: Table | None = None) -> VectorTable:
-    """The VectorTable of ``table`` (default: the project's table), built once."""
-    return _vector_table_for(table if table is not None else default_table())
+    """The VectorTable of ``table`` (default: the project's table, from the
+    on-disk cache when it verifies), built once per process."""
+    if table is None:
+        return _default_vector_table()
+    return _vector_table_for(table)
+
+
+@lru_cache(maxsize=1)
+def _default_vector_table() -> VectorTable:
+    key = cache.digest(TABLE_PATH.read_text(encoding="utf-8"))
+    entry = cache.load("vector", key)
+    if entry is not None:
+        try:
+            return VectorTable.from_cache(entry)
+        except (KeyError, ValueError, TypeError):
+            pass  # a layout this code does not know: rebuilt below
+    built = _vector_table_for(default_table())
+    cache.store("vector", key, *built.cache_entry())
+    return built
 
 
 def _run_chunks(n: int, work, threads: int | None) -> None:

@@ -116,28 +116,3 @@ def test_index_codes():
     index = default_table().index
     assert index.dtype == np.int16
     assert index.min() >= AMBIGUOUS and NO_ROW in index
-
-
-def test_cached_index_equals_a_fresh_build(tmp_path, monkeypatch):
-    from a64fault.patterns import TABLE_PATH, cache
-
-    monkeypatch.setenv("A64FAULT_CACHE", str(tmp_path))
-    text = TABLE_PATH.read_text()
-    fresh = Table(read_rows(text))
-    key = cache.digest(text)
-    assert cache.load(key, len(fresh.index_array)) is None
-    cache.store(key, fresh.index_array)
-    loaded = cache.load(key, len(fresh.index_array))
-    assert loaded == fresh.index_array
-    assert default_table().index_array == fresh.index_array
-    assert cache.load(key, 12) is None  # wrong size: ignored, rebuilt
-
-
-def test_unwritable_cache_is_not_an_error(tmp_path, monkeypatch):
-    from a64fault.patterns import cache
-
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    monkeypatch.setenv("A64FAULT_CACHE", str(blocker / "sub"))
-    cache.store("k", default_table().index_array)
-    assert cache.load("k", len(default_table().index_array)) is None

@@ -129,8 +129,11 @@ def test_cli_json_lines_many_files_with_a_corrupt_one(tmp_path):
         assert len(errors) == 2 and all(e.startswith("a64fault: error: ") for e in errors)
         assert "not-elf" in errors[0] and "tiny-le-truncated" in errors[1]
         objects = [json.loads(line) for line in done.stdout.splitlines()]
-        assert [o["file"] for o in objects] == [files[0], files[3]]
-        for o in objects:
+        assert [o["file"] for o in objects] == files
+        assert [set(objects[i]) for i in (1, 2)] == [{"file", "error"}] * 2
+        assert [objects[i]["error"] for i in (1, 2)] == [e[len("a64fault: error: "):]
+                                                        for e in errors]
+        for o in (objects[0], objects[3]):
             assert {"file", "instructions", "counts", "features", "listed"} <= set(o)
             assert set(o["listed"][0]) >= {"address", "symbol", "word", "text", "kind", "form"}
 
@@ -248,17 +251,25 @@ def test_text_listing_prints_dash_for_no_form():
 
 @pytest.mark.parametrize("policy, kinds", [("atomic", None), ("atomic+exclusive", None),
                                            ("none", None), (None, ["other", "load"]),
-                                           (None, ["prefetch"])])
-def test_selector_accepts_the_rows_of_the_wanted_kinds(policy, kinds):
+                                           (None, ["prefetch"]), ("kernel-v5", None)])
+@pytest.mark.parametrize("name", ["tiny-le", "tiny-be.o", "mod.o"])
+def test_small_and_vector_paths_agree_and_list_the_wanted_kinds(monkeypatch, name, policy,
+                                                                 kinds):
+    """Both classification paths give the same result; every listed word is of
+    a wanted kind (per the scalar classifier) and every such word is listed."""
+    from a64fault import scan
     from a64fault.kinds import Kind
-    from a64fault.patterns import default_table
-    from a64fault.policies import POLICY_KINDS
-    from a64fault.scan import SHIFT, _selector
+    from a64fault.policies import POLICY_KINDS, upgrades
 
-    accept, cubes, _ = _selector(policy, kinds)
-    wanted = {Kind(k) for k in kinds} if kinds else POLICY_KINDS[policy]
-    rows = default_table().rows
-    assert cubes is None and len(accept) == len(rows) + SHIFT
-    assert not accept[0]  # data words are never listed
-    assert accept[SHIFT - 1] == (Kind.OTHER in wanted)  # words of no row are kind other
-    assert accept[SHIFT:].tolist() == [row.kind in wanted for row in rows]
+    small = scan.scan_file(ELF / name, policy, kinds).as_json()
+    monkeypatch.setattr(scan, "SMALL_WORDS", -1)
+    assert scan.scan_file(ELF / name, policy, kinds).as_json() == small
+    _, code = reference(ELF / name)
+    if policy == "kernel-v5":
+        expected = [w for w in code if upgrades(w, policy)]
+    else:
+        wanted = {Kind(k) for k in kinds} if kinds else POLICY_KINDS[policy]
+        expected = [w for w in code if classify(w).kind in wanted]
+    text = [int(item["word"], 16) for item in small["listed"]
+            if item.get("section", ".text") == ".text"]
+    assert text == expected

@@ -12,7 +12,7 @@ from ..decoder.elf.debugfile import DEFAULT_DEBUG_DIR
 from ..errors import InputError
 from ..policies import DEFAULT_POLICY, POLICIES
 from ..word import WORD_BYTES
-from .columns import symbol_text
+from .columns import fit, symbol_text
 
 
 def _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, debug_dir):
@@ -107,7 +107,7 @@ def _human_lines(records, demangled: bool = True) -> list[str]:
             where = r["address"]
             name = symbol_text(r, demangled)
             if name:
-                where += f" <{name}>"
+                where += f" <{fit(name)}>"
             row.append(where)
         text = r["text"] or "?"
         if r.get("mapping") == "$d":

@@ -19,5 +19,4 @@ def fit(text: str, width: int = SYMBOL_WIDTH) -> str:
 def symbol_text(record: dict, demangled: bool) -> str | None:
     """The symbol a text line shows for a record with ``symbol``/``demangled`` fields."""
     name = record.get("demangled") if demangled else record.get("symbol")
-    name = name or record.get("symbol")
-    return None if name is None else fit(name)
+    return name or record.get("symbol")

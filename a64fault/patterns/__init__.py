@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,9 +22,11 @@ def default_table() -> Table:
     text = TABLE_PATH.read_text(encoding="utf-8")
     rows = read_rows(text)
     key = cache.digest(text)
-    index = cache.load(key, 1 << KEY_BITS)
-    if index is not None:
+    entry = cache.load("index", key)
+    index = array("h")
+    if entry is not None and len(entry.blobs.get("index", b"")) == index.itemsize << KEY_BITS:
+        index.frombytes(entry.blobs["index"])
         return Table(rows, index=index)
     table = Table(rows)
-    cache.store(key, table.index_array)
+    cache.store("index", key, {"index": table.index_array.tobytes()})
     return table

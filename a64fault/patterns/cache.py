@@ -1,21 +1,44 @@
-"""On-disk cache of the compiled lookup index, so the scalar path starts without numpy.
+"""On-disk cache of the compiled tables (the scalar lookup index, the vector
+tables), so a process starts without recompiling the pattern table or
+importing numpy.
 
-The cache key is a digest of the table text and of the code that compiles it;
-any change to either builds (and checks) the index afresh. The cache lives in
-$A64FAULT_CACHE, else $XDG_CACHE_HOME/a64fault, else ~/.cache/a64fault; where
-it cannot be read or written, the index is simply built in memory.
+An entry is one file, ``<name>-<key>.bin``: a fixed magic line, a header
+(length, JSON and its CRC-32) naming each blob with its length and CRC-32,
+then the blobs back to back. ``key`` is a digest of the table text and of
+the code that compiles it, so any change to either builds (and checks) the
+tables afresh. A file that does not verify (truncated, garbage, a different
+key or layout) is ignored, and the caller rebuilds and rewrites it; checking
+a CRC-32 costs about a millisecond per 8 MB.
+
+The cache lives in $A64FAULT_CACHE, else $XDG_CACHE_HOME/a64fault, else
+~/.cache/a64fault; where it cannot be read or written, the tables are simply
+built in memory (never an error).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import struct
 import sys
 import tempfile
-from array import array
+import zlib
+from contextlib import suppress
 from pathlib import Path
+from typing import NamedTuple
 
-_COMPILER_SOURCES = ("reader.py", "table.py", "cache.py")
+#: The sources whose change invalidates every entry.
+_COMPILER_SOURCES = ("reader.py", "table.py", "cache.py", "../vector.py")
+_MAGIC = b"a64fault cache 2\n"
+_HEADER_SIZE = struct.Struct("<II")  # JSON length, its CRC-32
+
+
+class Entry(NamedTuple):
+    """A verified cache entry: its metadata and its blobs (read-only views)."""
+
+    meta: dict
+    blobs: dict[str, memoryview]
 
 
 def cache_dir() -> Path:
@@ -36,26 +59,64 @@ def digest(table_text: str) -> str:
     return h.hexdigest()[:20]
 
 
-def load(key: str, entries: int) -> array | None:
-    """The cached index for ``key``, or None when absent or unreadable."""
+def path_of(name: str, key: str) -> Path:
+    return cache_dir() / f"{name}-{key}.bin"
+
+
+def load(name: str, key: str) -> Entry | None:
+    """The entry ``name`` for ``key`` if present and intact, else None."""
     try:
-        data = (cache_dir() / f"index-{key}.bin").read_bytes()
+        data = path_of(name, key).read_bytes()
     except OSError:
         return None
-    index = array("h")
-    if len(data) != entries * index.itemsize:
+    return _verified(data, key)
+
+
+def _verified(data: bytes, key: str) -> Entry | None:
+    start = len(_MAGIC) + _HEADER_SIZE.size
+    if data[:len(_MAGIC)] != _MAGIC or len(data) < start:
         return None
-    index.frombytes(data)
-    return index
+    length, crc = _HEADER_SIZE.unpack_from(data, len(_MAGIC))
+    header = data[start:start + length]
+    if len(header) != length or zlib.crc32(header) != crc:
+        return None
+    try:
+        parsed = json.loads(header)
+        meta, layout = parsed["meta"], parsed["blobs"]
+        if parsed["key"] != key or not isinstance(meta, dict):
+            return None
+        view = memoryview(data)
+        at = start + length
+        blobs = {}
+        for blob_name, size, blob_crc in layout:
+            blob = view[at:at + size]
+            if len(blob) != size or zlib.crc32(blob) != blob_crc:
+                return None
+            blobs[blob_name] = blob
+            at += size
+    except (ValueError, KeyError, TypeError):
+        return None
+    if at != len(data):
+        return None
+    return Entry(meta, blobs)
 
 
-def store(key: str, index: array) -> None:
-    """Write the index atomically; silently give up where the cache is not writable."""
+def store(name: str, key: str, blobs: dict[str, bytes], meta: dict | None = None) -> None:
+    """Write an entry atomically; silently give up where the cache is not writable."""
+    header = json.dumps({"key": key, "meta": meta or {},
+                         "blobs": [[n, len(b), zlib.crc32(b)] for n, b in blobs.items()]},
+                        separators=(",", ":")).encode()
+    written = None
     try:
         folder = cache_dir()
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".tmp") as tmp:
-            tmp.write(index.tobytes())
-        os.replace(tmp.name, folder / f"index-{key}.bin")
+            written = tmp.name
+            tmp.write(_MAGIC + _HEADER_SIZE.pack(len(header), zlib.crc32(header)) + header)
+            for blob in blobs.values():
+                tmp.write(blob)
+        os.replace(written, path_of(name, key))
     except OSError:
-        pass
+        if written is not None:
+            with suppress(OSError):
+                os.unlink(written)

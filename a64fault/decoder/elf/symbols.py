@@ -44,7 +44,7 @@ _RELA = struct.Struct("QQq")  # Elf64_Rela: offset, info, addend
 _R_SYM_SHIFT = 32  # ELF64_R_SYM(info) = info >> 32
 _MAPPING = re.compile(r"\$[xd](\..*)?\Z", re.S)
 #: A PLT stub: ``adrp x16, PAGE`` then ``ldr x17, [x16, #OFF]`` loads its GOT slot.
-_ADRP_X16 = re.compile(r"x16, #(0x[0-9a-f]+|\d+)\Z")
+_ADRP_X16 = re.compile(r"x16, #?(0x[0-9a-f]+|\d+)\Z")
 _LDR_X17 = re.compile(r"x17, \[x16(?:, #(0x[0-9a-f]+|\d+))?\]\Z")
 
 

@@ -1,0 +1,48 @@
+"""The likely-data rule: words in executable sections that are probably data.
+
+Compilers mark literal pools and jump tables with ``$d`` mapping symbols,
+but stripped files lose them, and hand-written assembly (e.g. OpenSSL's
+precomputed curve tables) puts tables in ``.text`` without any. Random data
+words decode as instructions fairly often, atomics included, but real code
+almost never has an undecodable word, while table data has many.
+
+The rule, for a file without mapping symbols: a selected word is *likely
+data* when, of the SIDE words before it and the SIDE words after it (within
+its executable range), at least MIN_UNDECODABLE are words that Capstone
+cannot decode or decodes as ``udf`` (permanently undefined), with at least
+one on each side (a side cut off by the range's start or end is not asked).
+Asking both sides keeps real code right before or after a table: its own
+side is clean. Random words are undecodable about 62 % of the time
+(measured over 100,000), so inside a table both sides almost always hold
+some. Likely-data words are counted and listed apart as ``(data?)``. The
+effect on a real library, measured against the objdump listing, is in the
+README ("Data in code").
+"""
+
+from __future__ import annotations
+
+#: Words looked at on each side of a selected word.
+SIDE = 8
+#: Undecodable words, both sides together, that make a selected word likely data.
+MIN_UNDECODABLE = 4
+
+
+def undecodable(mnemonic: str) -> bool:
+    """Whether Capstone's decoding of a word says it is no instruction."""
+    return mnemonic in ("", "udf")
+
+
+def likely_data(bad_prefix: list[int], index: int) -> bool:
+    """The rule for the word at ``index`` of a stretch whose undecodable words
+    are counted by ``bad_prefix`` (bad_prefix[i] = undecodable words before i).
+
+    The stretch must reach SIDE words both ways where its range does (see
+    listing.py, which cuts stretches only at range edges).
+    """
+    end = len(bad_prefix) - 1
+    before = bad_prefix[index] - bad_prefix[max(0, index - SIDE)]
+    after = bad_prefix[min(end, index + 1 + SIDE)] - bad_prefix[min(end, index + 1)]
+    has_before, has_after = index > 0, index + 1 < end
+    if before + after < MIN_UNDECODABLE:
+        return False
+    return (not has_before or before > 0) and (not has_after or after > 0)

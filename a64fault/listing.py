@@ -1,0 +1,94 @@
+"""Listing records of selected instructions: address, symbol, word, Capstone text, kind, form.
+
+Capstone runs once over each stretch of code that holds selected words (the
+stretches of nearby picks merged, plus the likely-data rule's windows), not
+once per word: a long listing (``--kind load`` over a whole program) costs
+one pass of Capstone over the code, not a call per instruction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import datacode
+from .decoder.disasm import disassemble
+from .decoder.elf import demangle
+from .kinds import KINDS_BY_CODE
+from .word import WORD_BYTES
+
+#: Picks closer than this many words share one Capstone pass.
+MERGE_GAP = 64
+
+
+@dataclass
+class Listed:
+    """Selected words of one file: how many, their records (up to a limit), their rows."""
+
+    count: int = 0
+    records: list = field(default_factory=list)
+    rows: dict = field(default_factory=dict)
+
+
+def _spans(indexes: list[int], count: int, reach: int) -> list[tuple[int, int]]:
+    """Merged [lo, hi) word spans covering each index +- reach, within [0, count)."""
+    spans: list[list[int]] = []
+    for i in indexes:
+        lo, hi = max(0, i - reach), min(count, i + reach + 1)
+        if spans and lo <= spans[-1][1] + MERGE_GAP:
+            spans[-1][1] = max(spans[-1][1], hi)
+        else:
+            spans.append([lo, hi])
+    return [(lo, hi) for lo, hi in spans]
+
+
+def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
+    """(instructions, likely data) as two Listed, from ``picks``: per executable
+    range ((name, vaddr, offset, size), its bytes, its row codes, the sorted
+    indexes of its selected words). ``names`` gives per row code + 1 the kind,
+    form and feature codes (``row_kind``, ``row_form``, ``forms``)."""
+    listed, likely = Listed(), Listed()
+    row_kind, row_form, forms = list(names.row_kind), list(names.row_form), names.forms
+    reach = datacode.SIDE if data_check else 0
+    for (_name, vaddr, _offset, _size), raw, rows, chosen in picks:
+        count = len(raw) // WORD_BYTES
+        pc0 = image.pc(vaddr)
+        at = 0
+        for lo, hi in _spans(chosen, count, reach):
+            texts = list(disassemble(raw[lo * WORD_BYTES:hi * WORD_BYTES], pc0 + lo * WORD_BYTES))
+            bad = [0]
+            for _, mnemonic, _ in texts:
+                bad.append(bad[-1] + datacode.undecodable(mnemonic))
+            while at < len(chosen) and chosen[at] < hi:
+                i = chosen[at]
+                at += 1
+                row = int(rows[i])
+                target = likely if data_check and datacode.likely_data(bad, i - lo) else listed
+                target.count += 1
+                target.rows[row] = target.rows.get(row, 0) + 1
+                if limit is not None and len(target.records) >= limit:
+                    continue
+                _, mnemonic, op_str = texts[i - lo]
+                word = int.from_bytes(raw[i * WORD_BYTES:(i + 1) * WORD_BYTES], "little")
+                target.records.append(_record(image, vaddr + i * WORD_BYTES, word, mnemonic,
+                                              op_str, row, row_kind, row_form, forms))
+    return listed, likely
+
+
+def _record(image, address, word, mnemonic, op_str, row, row_kind, row_form, forms) -> dict:
+    held = image.symbol_at(address)
+    if held is None:
+        symbol = readable = None
+    else:
+        name, delta = held[0].name, held[1]
+        suffix = f"+{delta:#x}" if delta else ""
+        symbol, readable = name + suffix, demangle(name) + suffix
+    form = row_form[row + 1]
+    record = {"address": image.describe(address), "symbol": symbol, "demangled": readable,
+              "word": f"{word:#010x}",
+              "text": f"{mnemonic} {op_str}".rstrip() if mnemonic else None,
+              "kind": KINDS_BY_CODE[row_kind[row + 1]].value,
+              "form": forms[form] if form >= 0 else None}
+    place = image.location(address)
+    if place is not None:
+        record["section"], record["offset"] = place[0], f"{place[1]:#x}"
+    return record

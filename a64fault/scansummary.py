@@ -1,0 +1,66 @@
+"""Totals of a scan over many files (``a64fault scan --summary``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+#: How many files the summary names as holding the most selected instructions.
+TOP_FILES = 10
+
+
+@dataclass
+class Summary:
+    """Running totals over the per-file results (their ``as_json()`` dicts)."""
+
+    selection: str = ""
+    files: int = 0
+    failed: int = 0
+    skipped: int = 0
+    instructions: int = 0
+    data_words: int = 0
+    likely_data: int = 0
+    selected: int = 0
+    counts: Counter = field(default_factory=Counter)
+    features: Counter = field(default_factory=Counter)
+    per_file: list = field(default_factory=list)
+
+    def add(self, result: dict) -> None:
+        self.files += 1
+        self.selection = result["selection"]
+        self.instructions += result["instructions"]
+        self.data_words += result["data_words"]
+        self.likely_data += result["likely_data"]
+        self.selected += result["selected"]
+        self.counts.update(result["counts"])
+        self.features.update(result["features"])
+        if result["selected"]:
+            self.per_file.append((result["selected"], result["file"]))
+
+    def top(self) -> list[dict]:
+        ranked = sorted(self.per_file, key=lambda item: (-item[0], item[1]))[:TOP_FILES]
+        return [{"file": name, "selected": n} for n, name in ranked]
+
+    def as_json(self) -> dict:
+        return {"summary": True, "selection": self.selection, "files": self.files,
+                "failed": self.failed, "skipped": self.skipped,
+                "instructions": self.instructions, "data_words": self.data_words,
+                "likely_data": self.likely_data, "selected": self.selected,
+                "counts": dict(self.counts), "features": dict(sorted(self.features.items())),
+                "top": self.top()}
+
+    def lines(self) -> list[str]:
+        counts = "  ".join(f"{k} {n}" for k, n in self.counts.items() if n)
+        features = "  ".join(f"{k} {n}" for k, n in sorted(self.features.items()))
+        out = [f"summary: {self.files} files scanned, {self.failed} failed, "
+               f"{self.skipped} skipped (not ELF)",
+               f"  {self.instructions} instructions ({self.data_words} data words skipped, "
+               f"{self.likely_data} likely data)",
+               f"  kinds:    {counts or '-'}",
+               f"  features: {features or '-'}",
+               f"  {self.selection or 'selection'}: {self.selected} instructions"]
+        top = self.top()
+        if top:
+            out.append("  most selected:")
+            out += [f"    {item['selected']:>8}  {item['file']}" for item in top]
+        return out
