@@ -48,12 +48,14 @@ def _kprobe(line: str, file: str, lineno: int) -> LiveRecord | None:
     found = _FTRACE.match(line) or _PERF_PROBE.match(line)
     if found is None:
         return None
-    args = {name: int(value, 0) for name, value in _ARG.findall(found["args"])}
+    args = dict(_ARG.findall(found["args"]))
     if "pc" not in args or "addr" not in args:
         return None
+    flags = args.get("flags")
     return LiveRecord(file, lineno, "kprobe", found["comm"].strip(), int(found["pid"]),
                       int(found["cpu"]) if found["cpu"] else None, found["ts"],
-                      args["addr"], args["pc"], args.get("flags"))
+                      int(args["addr"], 0), int(args["pc"], 0),
+                      None if flags is None else int(flags, 0))
 
 
 def _perf(line: str, file: str, lineno: int) -> LiveRecord | None:

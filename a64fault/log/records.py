@@ -62,7 +62,7 @@ class Report:
     caller: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LiveRecord:
     """One handled fault: address, user PC and (kprobe only) handle_mm_fault flags.
 
