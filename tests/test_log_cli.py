@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from tests.test_cli import ELF, run
+from tests.cli import ROOT
 from tests.test_log_lines import OOPS_61
 from tests.test_log_live import kprobe_trace
 
+ELF = ROOT / "fixtures" / "elf"
 JSON_KEYS = {"file", "line", "esr", "decoded", "far", "pc", "symbol", "el", "word", "text",
              "form", "kind", "decision", "printed", "mismatches"}
 PRETOUCH = 0x1010188  # tiny-le: stadd wzr, [x0] (tests/test_cli.py)
@@ -23,14 +24,25 @@ USER_61 = (
 
 
 @pytest.fixture
+def run(cli):
+    def run(*args, stdin=None, ok=True):
+        done = cli("log", *args, stdin=stdin)
+        if ok:
+            assert done.returncode == 0, done.stderr
+            assert done.stderr == ""
+        return done
+    return run
+
+
+@pytest.fixture
 def oops_log(tmp_path):
     path = tmp_path / "dmesg.txt"
     path.write_text("\n".join(OOPS_61) + "\n" + USER_61)
     return path
 
 
-def test_json_lines_have_the_fields(oops_log):
-    done = run("log", "--json", "--elf", ELF / "tiny-le", oops_log)
+def test_json_lines_have_the_fields(run, oops_log):
+    done = run("--json", "--elf", ELF / "tiny-le", oops_log)
     oops, user = [json.loads(line) for line in done.stdout.splitlines()]
     assert oops.keys() >= JSON_KEYS and user.keys() >= JSON_KEYS
     assert (oops["line"], oops["esr"], oops["el"], oops["mismatches"]) == (
@@ -43,37 +55,37 @@ def test_json_lines_have_the_fields(oops_log):
     assert user["decision"]["upgraded"] is True and user["decision"]["effective"] == "write"
 
 
-def test_text_output_shows_a_mismatch_as_a_warning(tmp_path):
+def test_text_output_shows_a_mismatch_as_a_warning(run, tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text("\n".join(OOPS_61).replace("CM = 0, WnR = 0", "CM = 0, WnR = 1") + "\n")
-    done = run("log", path)
+    done = run(path)
     assert "warning: kernel printed WnR = 1, the ESR decodes to 0" in done.stdout
 
 
-def test_kprobe_records_per_instruction(tmp_path):
+def test_kprobe_records_per_instruction(run, tmp_path):
     path = tmp_path / "trace"
     path.write_text(kprobe_trace(PRETOUCH))
-    done = run("log", "--json", "--elf", ELF / "tiny-le", path)
+    done = run("--json", "--elf", ELF / "tiny-le", path)
     (item,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert (item["record"], item["faults"], item["double_faults"], item["word"]) == (
         "instruction", 32, 16, "b83f001f")
     assert item["spared"]["atomic"] == 16 and item["spared"]["none"] == 0
-    text = run("log", "--elf", ELF / "tiny-le", path).stdout
+    text = run("--elf", ELF / "tiny-le", path).stdout
     assert "stadd wzr, [x0] / atomic-rmw" in text
 
 
-def test_summary(oops_log):
-    counts = json.loads(run("log", "--summary", "--json", "--elf", ELF / "tiny-le",
+def test_summary(run, oops_log):
+    counts = json.loads(run("--summary", "--json", "--elf", ELF / "tiny-le",
                             oops_log).stdout)["summary"]
     assert counts["faults"] == 2 and counts["by_access"] == {"read": 2}
     assert counts["by_kind"] == {"unknown": 1, "atomic-rmw": 1}
     assert counts["atomic_read_faults"] == 1
-    assert "double-fault candidates): 1" in run("log", "--summary", "--elf", ELF / "tiny-le",
+    assert "double-fault candidates): 1" in run("--summary", "--elf", ELF / "tiny-le",
                                                 oops_log).stdout
 
 
-def test_nothing_found_is_exit_1():
-    done = run("log", "-", stdin="usb 1-1: new device\nhello\n", ok=False)
+def test_nothing_found_is_exit_1(run):
+    done = run("-", stdin="usb 1-1: new device\nhello\n", ok=False)
     assert (done.returncode, done.stdout, done.stderr) == (1, "", "")
 
 
@@ -85,8 +97,8 @@ def test_nothing_found_is_exit_1():
     (["--elf", "README.md", "-"], "not an ELF file"),
     (["--policy", "bogus", "-"], "bogus"),
 ])
-def test_bad_input_is_exit_2(args, message):
-    done = run("log", *args, stdin="", ok=False)
+def test_bad_input_is_exit_2(run, args, message):
+    done = run(*args, stdin="", ok=False)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("a64fault: error: ") and message in done.stderr
     assert len(done.stderr.splitlines()) == 1
