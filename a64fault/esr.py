@@ -126,9 +126,9 @@ EC_NAMES = {
 }
 
 
-#: The names Linux prints for an EC (esr_class_str[] in arch/arm64/kernel/traps.c,
-#: 6.1); every other EC prints "UNRECOGNIZED EC". Read by ``a64fault log`` to
-#: compare a printed class with the ESR's EC.
+#: The names Linux prints for an EC (esr_class_str[] in arch/arm64/kernel/traps.c:
+#: 6.1's table, plus MOPS and GCS from later kernels); every other EC prints
+#: "UNRECOGNIZED EC". Read by ``a64fault log`` to compare a printed class with the EC.
 KERNEL_EC_NAMES = {
     0x00: "Unknown/Uncategorized", 0x01: "WFI/WFE", 0x03: "CP15 MCR/MRC",
     0x04: "CP15 MCRR/MRRC", 0x05: "CP14 MCR/MRC", 0x06: "CP14 LDC/STC", 0x07: "ASIMD",
@@ -139,7 +139,7 @@ KERNEL_EC_NAMES = {
     0x1D: "SME", 0x1F: "EL3 IMP DEF", 0x20: "IABT (lower EL)", 0x21: "IABT (current EL)",
     0x22: "PC Alignment", 0x24: "DABT (lower EL)", 0x25: "DABT (current EL)",
     0x26: "SP Alignment", 0x27: "MOPS", 0x28: "FP (AArch32)", 0x2C: "FP (AArch64)",
-    0x2D: "GCS", 0x2F: "SError", 0x30: "Breakpoint (lower EL)",
+    0x2D: "Guarded Control Stack", 0x2F: "SError", 0x30: "Breakpoint (lower EL)",
     0x31: "Breakpoint (current EL)", 0x32: "Software Step (lower EL)",
     0x33: "Software Step (current EL)", 0x34: "Watchpoint (lower EL)",
     0x35: "Watchpoint (current EL)", 0x38: "BKPT (AArch32)", 0x3A: "Vector catch (AArch32)",

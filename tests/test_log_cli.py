@@ -96,6 +96,8 @@ def test_nothing_found_is_exit_1(run):
     (["tests"], "is a directory"),
     (["--elf", "README.md", "-"], "not an ELF file"),
     (["--policy", "bogus", "-"], "bogus"),
+    (["--elf", "fixtures/elf/tiny-le", "--maps", "README.md", "--base", "0", "-"], "not both"),
+    (["--elf", "fixtures/elf/tiny-le", "--maps", "README.md", "-"], "not a /proc/PID/maps line"),
 ])
 def test_bad_input_is_exit_2(run, args, message):
     done = run(*args, stdin="", ok=False)

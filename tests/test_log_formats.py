@@ -370,3 +370,23 @@ def test_serror_and_unhandled_exception(line, kind, cpu, esr, name):
     assert (report.kind, report.cpu, report.esr, report.printed["EC_name"]) == (kind, cpu, esr,
                                                                                 name)
     assert explain(report, NO_FILES, "atomic").mismatches == []
+
+
+# Linux 6.1 traps.c panic_bad_stack: "Insufficient stack space to handle exception!",
+# "ESR: 0x%016lx -- %s", "FAR: 0x%016lx", then __show_regs.
+BAD_STACK_61 = """\
+[  50.1] Insufficient stack space to handle exception!
+[  50.1] ESR: 0x0000000096000047 -- DABT (current EL)
+[  50.1] FAR: 0xffff80000a3bffe0
+[  50.1] Task stack:     [0xffff80000a3c0000..0xffff80000a3c4000]
+[  50.1] pc : recurse+0x14/0x40
+"""
+
+
+def test_kernel_stack_overflow():
+    report = only(BAD_STACK_61)
+    assert (report.kind, report.el, report.esr, report.far) == (
+        "stack-overflow", KERNEL, 0x96000047, 0xffff80000a3bffe0)
+    assert report.printed == {"esr": 0x96000047, "EC_name": "DABT (current EL)"}
+    assert report.symbol == "recurse+0x14/0x40"
+    assert explain(report, NO_FILES, "atomic").mismatches == []

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from a64fault.decoder.elf import ElfImage
+from a64fault.errors import InputError
 from a64fault.log import Resolver, count_by_pc, explain, explain_pcs, read_text
 from a64fault.log.resolve import read_maps
 
@@ -143,3 +144,21 @@ def test_vmlinux_symbol_plus_offset(elf):
     done = explain(read_text(text).reports[0], Resolver(vmlinux=elf), "atomic")
     assert done.text == "ldaddal w1, w2, [x0]"
     assert done.lookup.address == elf.address_of("add_one") + 4
+
+
+def test_kernel_mode_records_are_kernel_pcs(elf):
+    # handle_mm_fault flags without FAULT_FLAG_USER (0x40): the kernel touched user memory.
+    text = "".join(f"  cat-9 [000] .... 1.{i:06d}: hmf: (handle_mm_fault+0x0/0x10) "
+                   f"addr=0x{DATA:x} flags=0x{flags:x} pc=0xffff800008123450\n"
+                   for i, flags in enumerate((0x1214, 0x1215)))
+    (count,) = count_by_pc(read_text(text).records)
+    assert count.kernel and count.double_faults == 1
+    (item,) = explain_pcs([count], Resolver(elf))
+    assert item.lookup.word is None and "--vmlinux" in item.lookup.note
+
+
+def test_bad_maps_line(tmp_path):
+    maps = tmp_path / "maps"
+    maps.write_text("00400000-00401000 r-xp 00000000 fd:01 7 /bin/x\nnot a maps line\n")
+    with pytest.raises(InputError, match=r"maps:2: not a /proc/PID/maps line"):
+        read_maps(maps)

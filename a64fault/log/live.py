@@ -22,6 +22,7 @@ from .records import LiveRecord
 
 #: include/linux/mm_types.h enum fault_flag.
 FAULT_FLAG_WRITE = 1 << 0
+FAULT_FLAG_USER = 1 << 6
 FAULT_FLAG_INSTRUCTION = 1 << 8
 
 PAGE_SHIFT = 12
@@ -101,6 +102,7 @@ class PcCount:
     execs: int = 0
     unknown: int = 0
     double_faults: int = 0
+    kernel: bool = False
     first_line: int = 0
     pages: set[int] = field(default_factory=set)
 
@@ -117,8 +119,12 @@ def count_by_pc(records: list[LiveRecord]) -> list[PcCount]:
     for record in records:
         count = counts.get(record.pc)
         if count is None:
+            # handle_mm_fault without FAULT_FLAG_USER: the kernel faulted on a user
+            # address (copy_from_user and the like), so the pc is a kernel pc.
+            kernel = record.flags is not None and not record.flags & FAULT_FLAG_USER
             count = counts[record.pc] = PcCount(record.pc, record.process, record.symbol,
-                                                record.dso, first_line=record.line)
+                                                record.dso, kernel=kernel,
+                                                first_line=record.line)
         count.faults += 1
         write = is_write(record)
         if record.flags is not None and record.flags & FAULT_FLAG_INSTRUCTION:

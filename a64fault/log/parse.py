@@ -89,6 +89,10 @@ _SERROR = re.compile(rf"SError Interrupt on CPU(\d+), code 0x{_HEX}(?: -- (.+))?
 #: entry-common.c __panic_unhandled (5.12+):
 #: "Unhandled %s exception on CPU%d, ESR 0x%08x -- %s" (5.18+: 0x%016lx).
 _UNHANDLED_EXC = re.compile(rf"Unhandled (.+?) exception on CPU(\d+), ESR 0x{_HEX} -- (.+)")
+#: traps.c panic_bad_stack (4.14+, after "Insufficient stack space to handle exception!"):
+#: "ESR: 0x%08x -- %s" (5.18+: 0x%016lx), then "FAR: 0x%016lx".
+_BAD_STACK = re.compile(rf"\bESR: 0x{_HEX} -- (.+)")
+_BAD_STACK_FAR = re.compile(rf"\bFAR: 0x{_HEX}")
 
 # --- block fields -------------------------------------------------------------
 #: fault.c mem_abort_decode/data_abort_decode (4.14+), one printed line each.
@@ -240,6 +244,12 @@ def _serror(m: re.Match, report: Report) -> None:
         report.printed["EC_name"] = m[3].strip()
 
 
+def _bad_stack(m: re.Match, report: Report) -> None:
+    report.kind, report.el, report.message = "stack-overflow", KERNEL, "kernel stack overflow"
+    report.printed["esr"] = report.esr = int(m[1], 16)
+    report.printed["EC_name"] = m[2].strip()
+
+
 def _unhandled_exception(m: re.Match, report: Report) -> None:
     report.kind, report.message = "unhandled-exception", f"Unhandled {m[1]} exception"
     report.cpu = int(m[2])
@@ -256,6 +266,7 @@ _HEADERS: list[tuple[re.Pattern, Callable[[re.Match, Report], None]]] = [
     (_BAD_MODE, _bad_mode),
     (_SERROR, _serror),
     (_UNHANDLED_EXC, _unhandled_exception),
+    (_BAD_STACK, _bad_stack),
 ]
 
 
@@ -391,6 +402,15 @@ class LineReader:
         self.blocks.close(report.caller)
         return True
 
+    def _far(self, lineno: int, line: str) -> bool:
+        found = _BAD_STACK_FAR.search(line)
+        if found is None:
+            return False
+        report = self.blocks.current(prefix_facts(line[:found.start()])[1], lineno, None)
+        if report is not None and report.kind == "stack-overflow" and report.far is None:
+            report.far, report.last_line = int(found[1], 16), lineno
+        return True
+
     def _end(self, lineno: int, line: str) -> bool:
         found = _END.search(line)
         if found is None:
@@ -450,6 +470,8 @@ _DISPATCH: list[tuple[bytes, Callable]] = [
                             _UNHANDLED_EXC)),
     (rb"Bad mode in", _headers(_BAD_MODE)),
     (rb"SError Interrupt", _headers(_SERROR)),
+    (rb"ESR: 0x", _headers(_BAD_STACK)),
+    (rb"FAR: 0x", _call(LineReader._far)),
     (rb"Mem abort info", _call(LineReader._mem_abort)),
     (rb"ESR = ", _fields("ESR")),
     (rb"EC = 0x|Exception class = ", _fields("EC", "EC_name")),

@@ -233,7 +233,8 @@ def explain_pcs(counts: list[PcCount], resolver: Resolver) -> list[PcReport]:
     """Resolve each pc and count, per policy, the write faults an upgrade would spare."""
     out = []
     for count in counts:
-        lookup = resolver.user(count.pc)
+        lookup = (resolver.kernel(count.pc, None, None) if count.kernel
+                  else resolver.user(count.pc))
         text = classification = None
         spared = {}
         if lookup.word is not None:
@@ -241,7 +242,8 @@ def explain_pcs(counts: list[PcCount], resolver: Resolver) -> list[PcReport]:
             text = str(decoded) if decoded is not None else None
             classification = classify(lookup.word)
             for policy in POLICIES:
-                upgraded = decide(lookup.word, el=0, policy=policy).upgraded
+                upgraded = decide(lookup.word, el=1 if count.kernel else 0,
+                                  policy=policy).upgraded
                 spared[policy] = count.double_faults if upgraded else 0
         out.append(PcReport(count, lookup, text, classification, spared))
     return out
@@ -255,6 +257,7 @@ def pc_to_json(item: PcReport) -> dict:
         "dso": count.dso, "faults": count.faults, "reads": count.reads,
         "writes": count.writes, "execs": count.execs, "unknown_access": count.unknown,
         "double_faults": count.double_faults, "pages": len(count.pages),
+        "el": "kernel" if count.kernel else "user",
         "word": f"{item.lookup.word:08x}" if item.lookup.word is not None else None,
         "word_source": item.lookup.source, "word_note": item.lookup.note,
         "text": item.text,
