@@ -171,3 +171,79 @@ def test_613_falls_back_to_split_when_no_thp():
 def test_estimated_time_follows_the_counters():
     got = rows("pretouch-lse", 1 * MIB)
     assert got["6.10", "none"]["est_seconds"] > got["6.10", "atomic"]["est_seconds"] > 0
+
+
+# -- kernels, page sizes and mTHP: numbers counted by hand from the kernel's rules ---------
+def test_release_strings_map_to_behaviours():
+    from a64fault.model.kernel import kernel
+
+    old, new = kernel("6.1.0-28-arm64"), kernel("7.2.x")
+    assert (old.name, old.huge_zero_write_allocates_thp, old.anon_mthp) == ("6.1", False, False)
+    assert (new.name, new.huge_zero_write_allocates_thp, new.anon_mthp) == ("7.2", True, True)
+    assert kernel("6.8").anon_mthp and not kernel("6.7.12").anon_mthp
+    assert not kernel("6.12.9-arm64-16k").huge_zero_write_allocates_thp
+    assert kernel("6.13").huge_zero_write_allocates_thp
+
+
+def test_pretouch_64m_on_6_1_and_7_2():
+    """64 MiB, 4 KiB pages: 16384 pages, 32 PMDs."""
+    for kernel in ("6.1.0-28-arm64", "7.2"):
+        never = rows("pretouch-lse", 64 * MIB, kernels=(kernel,), policies=("none",))
+        assert never[kernel.split(".0-")[0], "none"]["faults"] == 2 * 16384
+    always = rows("pretouch-lse", 64 * MIB, thp="always", kernels=("6.1", "7.2"),
+                  policies=("none",))
+    old = always["6.1", "none"]
+    assert (old["faults"], old["pmd_splits"], old["thp_allocated"]) == (32 * 513, 32, 0)
+    new = always["7.2", "none"]
+    assert (new["faults"], new["thp_allocated"], new["pmd_splits"]) == (64, 32, 0)
+
+
+def test_mthp_64k_on_7_2():
+    """64K mTHP always, PMD THP never: a write fault maps a whole 64 KiB folio (16 pages);
+    the read half of stadd maps the zero page first, whose copy is one page."""
+    got = rows("memset", 64 * MIB, kernels=("7.2",), policies=("none",),
+               mthp=("64K=always",))["7.2", "none"]
+    assert (got["faults"], got["mthp_allocated"], got["mthp"]) == (1024, 1024, {"64K": 1024})
+    assert got["base_pages"] == 0 and got["resident_mthp_pages"] == 16384
+    lse = rows("pretouch-lse", 64 * MIB, kernels=("7.2",), policies=("none", "atomic"),
+               mthp=("64K=always",))
+    none = lse["7.2", "none"]
+    assert (none["faults"], none["mthp_allocated"], none["cow"]) == (32768, 0, 16384)
+    assert none["resident_pages"] == 16384 and none["resident_mthp_pages"] == 0
+    atomic = lse["7.2", "atomic"]  # the upgraded read fault is a write: 64 KiB folios again
+    assert (atomic["faults"], atomic["mthp_allocated"], atomic["decisions"]) == (1024, 1024, 1024)
+
+
+def test_mthp_fallback_orders():
+    """16K and 64K allowed; the VMA is pages 2..65 counted from a 64 KiB boundary. The
+    64 KiB block 0-15 is not inside it, nor the 16 KiB block 0-3: pages 2 and 3 get one
+    page each; 4-7, 8-11 and 12-15 a 16 KiB folio each; 16-63 three 64 KiB folios; the
+    16 KiB block 64-67 is not inside either: pages 64 and 65 get one page each."""
+    got = rows("memset", 256 * KIB, kernels=("7.2",), policies=("none",), align=8 * KIB,
+               mthp=("16K=always", "64K=always"))["7.2", "none"]
+    assert got["mthp"] == {"16K": 3, "64K": 3}
+    assert got["base_pages"] == 2 + 2 and got["faults"] == 4 + 3 + 3
+
+
+def test_decisions_are_read_faults_under_an_upgrading_policy():
+    got = rows("populate-read", 1 * MIB)
+    for kernel in ("6.10", "6.13"):
+        assert got[kernel, "none"]["decisions"] == 0
+        for policy in ("kernel-v5", "atomic", "atomic+exclusive"):
+            row = got[kernel, policy]  # every read fault is decided, none upgraded
+            assert (row["decisions"], row["upgraded"]) == (256, 0)
+            assert row["decide_seconds"] > 0
+            assert row["est_seconds"] > got[kernel, "none"]["est_seconds"]
+
+
+@pytest.mark.parametrize("page_size,pmd,ptes", [("4K", 2 * MIB, 512), ("16K", 32 * MIB, 2048),
+                                                ("64K", 512 * MIB, 8192)])
+def test_page_size_geometry(page_size, pmd, ptes):
+    from a64fault.model.geometry import geometry
+
+    g = geometry(page_size)
+    assert (g.pmd_size, g.ptes_per_table) == (pmd, ptes)
+    # THP always, 6.1: per PMD one read fault (huge zero), then one write fault per page.
+    got = rows("pretouch-lse", 2 * pmd, thp="always", kernels=("6.1",), policies=("none",),
+               page_size=page_size)["6.1", "none"]
+    assert (got["faults"], got["pmd_splits"], got["base_pages"]) == (2 * (1 + ptes), 2, 2 * ptes)

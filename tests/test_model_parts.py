@@ -414,3 +414,60 @@ def test_plot_path_checked_before_simulating(tmp_path, monkeypatch, cli, name, n
     err = done.stderr
     assert err.startswith("a64fault: error: --plot") and err.count("\n") == 1 and needle in err
     assert not out.exists()
+
+
+# -- the rotation: counted regions against visited ones ----------------------------------------
+def test_floor_sum_matches_a_loop():
+    from a64fault.model.state import floor_sum
+
+    rng = random.Random(7)
+    for _ in range(500):
+        n, m, a, b = rng.randrange(60), rng.randrange(1, 50), rng.randrange(80), rng.randrange(80)
+        assert floor_sum(n, m, a, b) == sum((a * i + b) // m for i in range(n))
+
+
+def test_rotation_census_matches_visiting_each_region():
+    from a64fault.model.state import Rotation
+
+    rng = random.Random(11)
+    for _ in range(200):
+        period = rng.randrange(1, 40)
+        breaks = tuple(sorted({0} | {rng.randrange(period) for _ in range(rng.randrange(4))}))
+        states = tuple(rng.choice("abc") for _ in breaks)
+        rot = Rotation(period, rng.randrange(period), rng.randrange(period), breaks, states)
+        lo = rng.randrange(100)
+        hi = lo + rng.randrange(80)
+        visited: dict = {}
+        for index in range(lo, hi):
+            visited[rot.at(index)] = visited.get(rot.at(index), 0) + 1
+        assert dict(rot.census(lo, hi)) == visited
+
+
+# -- THP tunables: thp_vma_allowable_orders, by hand -----------------------------------------
+@pytest.mark.parametrize("enabled,hugepage,sizes,orders", [
+    ("never", False, (), set()),
+    ("always", False, (), {9}),                      # the PMD size inherits 'always'
+    ("madvise", False, (), set()),
+    ("madvise", True, (), {9}),
+    ("never", False, ((4, "always"),), {4}),         # 64K always, PMD inherits 'never'
+    ("always", False, ((4, "madvise"), (9, "never")), set()),
+    ("always", True, ((4, "madvise"), (9, "never")), {4}),
+    ("madvise", True, ((2, "inherit"), (3, "never")), {2, 9}),
+])
+def test_tunables_orders(enabled, hugepage, sizes, orders):
+    from a64fault.model.tunables import Tunables
+
+    assert Tunables(enabled=enabled, sizes=sizes).orders(hugepage) == orders
+
+
+def test_mthp_settings_parse():
+    from a64fault.model.geometry import geometry
+    from a64fault.model.tunables import parse_sizes
+
+    g = geometry("4K")
+    assert parse_sizes(["64K=always,2M=inherit", "hugepages-16kB=madvise"], g) == (
+        (2, "madvise"), (4, "always"), (9, "inherit"))
+    assert parse_sizes({64: "always"}, g) == ((4, "always"),)
+    assert parse_sizes({"32K": "never"}, geometry(16384)) == ((1, "never"),)
+    with pytest.raises(InputError, match="no anonymous THP of 32K with 16K pages"):
+        Setup(workload="memset", page_size="16K", mthp=("32K=always",))

@@ -102,7 +102,7 @@ class Reference:
         if state == "none":
             return "none", 2
         pte = self.pte.get(page, "none")
-        return {"none": "none", "zero": "ro", "private": "rw"}[pte], 3
+        return {"none": "none", "zero": "ro", "private": "rw", "large": "rw"}[pte], 3
 
     def kernel_fault(self, address, write):
         region, page = address // self.pmd_size, address // self.page
@@ -158,7 +158,7 @@ class Reference:
                 self.c["mthp_fallbacks"] += 1
                 continue
             for p in range(first, first + n):
-                self.pte[p] = "private"
+                self.pte[p] = "large"
             self.c["mthp_allocated"] += 1
             self.mthp[order] = self.mthp.get(order, 0) + 1
             return
@@ -213,16 +213,27 @@ class Reference:
                 continue
             first = region * self.per_table
             ptes = [self.pte.get(p, "none") for p in range(first, first + self.per_table)]
-            if "private" in ptes and sum(p != "private" for p in ptes) <= max_ptes_none:
+            private = sum(p in ("private", "large") for p in ptes)
+            if private and self.per_table - private <= max_ptes_none:
                 self.pmd[region] = "thp"
                 self.c["collapses"] += 1
                 self.c["tlbi"] += 1
 
+    def final(self):
+        """The final mapping: PTE values in page-table regions, and PMD values."""
+        found = {"private": 0, "large": 0, "zero": 0, "none": 0}
+        for p, s in self.pte.items():
+            if self.pmd.get(p // self.per_table) == "table":
+                found[s] += 1
+        pmds = list(self.pmd.values())
+        return {"resident_pages": found["private"], "resident_mthp_pages": found["large"],
+                "mapped_zero_pages": found["zero"], "resident_thp": pmds.count("thp"),
+                "mapped_huge_zero": pmds.count("hzp")}
+
     def rss(self):
-        thps = sum(1 for r, s in self.pmd.items() if s == "thp")
-        pages = sum(1 for p, s in self.pte.items()
-                    if s == "private" and self.pmd.get(p // self.per_table) == "table")
-        return thps * self.pmd_size + pages * self.page
+        final = self.final()
+        pages = final["resident_pages"] + final["resident_mthp_pages"]
+        return final["resident_thp"] * self.pmd_size + pages * self.page
 
 
 def reference(workload, size, kernel, policy, thp, stride=None, align=0, hugepage=False,
@@ -245,6 +256,7 @@ def reference(workload, size, kernel, policy, thp, stride=None, align=0, hugepag
         ref.collapse((1 << pmd_order) - 1 if max_ptes_none is None else max_ptes_none)
     result = dict(ref.c)
     result["rss_bytes"] = ref.rss()
+    result.update(ref.final())
     result["mthp"] = dict(sorted(ref.mthp.items()))
     return result
 
@@ -252,7 +264,8 @@ def reference(workload, size, kernel, policy, thp, stride=None, align=0, hugepag
 KEYS = ("faults", "read_faults", "write_faults", "upgraded", "cow", "tlbi", "thp_allocated",
         "pmd_splits", "base_pages", "huge_zero_maps", "llsc_retries", "populate_faults",
         "collapses", "rss_bytes", "decisions", "mthp_allocated", "mthp_fallbacks",
-        "thp_fallbacks")
+        "thp_fallbacks", "resident_pages", "resident_mthp_pages", "resident_thp",
+        "mapped_zero_pages", "mapped_huge_zero")
 
 
 def model_counts(row, page_size="4K"):

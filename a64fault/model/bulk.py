@@ -29,8 +29,10 @@ from .kernel import FaultContext
 from .state import Pmd, Pte, Region, RegionState
 
 #: PTE values as small integers for numpy, and back.
-PTE_CODES = {Pte.NONE: 0, Pte.ZERO: 1, Pte.PRIVATE: 2}
-PTES_BY_CODE = (Pte.NONE, Pte.ZERO, Pte.PRIVATE)
+PTES_BY_CODE = (Pte.NONE, Pte.ZERO, Pte.PRIVATE, Pte.LARGE)
+PTE_CODES = {pte: code for code, pte in enumerate(PTES_BY_CODE)}
+#: Pages every access completes on: nothing to run there.
+WRITABLE = (Pte.PRIVATE, Pte.LARGE)
 
 
 def touched_pages(offset: int, count: int, stride: int, page_shift: int) -> np.ndarray:
@@ -156,7 +158,7 @@ class RegionSweep:
             counters = Counters()
             ctx = self._context(counters, vma_pages=inside)
             for page in np.flatnonzero(touched).tolist():
-                if ptes[page] is not Pte.PRIVATE:  # a private page completes every access
+                if ptes[page] not in WRITABLE:
                     run_program(self.ops, scratch, page, ctx, self.policy)
             result = np.array([PTE_CODES[pte] for pte in ptes], dtype=np.int8)
             done = self._blocks[memo] = (result, counters)

@@ -72,6 +72,8 @@ class Simulation:
         self.map = RunMap(ADDRESS_SPACE >> g.pmd_shift)
         self.counters = Counters()
         self._sweeps: dict = {}
+        #: Pages of mTHP folios that collapses absorbed (their folios are no longer mapped).
+        self.collapsed_mthp_pages = 0
         self._open: tuple[int, Region, FaultContext] | None = None  # the last traced region
 
     # -- shared helpers -------------------------------------------------------------
@@ -249,7 +251,7 @@ class Simulation:
         def collapsed(state: RegionState) -> RegionState:
             if state.pmd is not Pmd.TABLE:
                 return state
-            private = state.count(Pte.PRIVATE)
+            private = state.count(Pte.PRIVATE, Pte.LARGE)
             if private and g.ptes_per_table - private <= limit:
                 return THP_STATE
             return state
@@ -262,24 +264,45 @@ class Simulation:
                 for state, n in census(value, a, b):
                     if collapsed(state) is not state:
                         self.counters.collapses += n
-                        self.counters.collapse_freed += n * state.count(Pte.PRIVATE)
+                        self.counters.collapse_freed += n * state.count(Pte.PRIVATE, Pte.LARGE)
+                        self.collapsed_mthp_pages += n * state.count(Pte.LARGE)
                         self.counters.tlbi_pmd += n  # pmdp_collapse_flush()
                 new = value.map(collapsed) if isinstance(value, Rotation) else collapsed(value)
                 self.map.assign(a, b, new)
 
-    def resident(self) -> tuple[int, int]:
-        """(private pages, PMD-size THPs) mapped now."""
+    def mapping(self) -> Mapping:
+        """What the address space maps now, counted over the final state."""
         self._close()
-        pages = thps = 0
+        found = Mapping()
         for lo, hi, value in self.map.all_runs():
             for state, n in census(value, lo, hi):
                 if state.pmd is Pmd.THP:
-                    thps += n
+                    found.thps += n
+                elif state.pmd is Pmd.HUGE_ZERO:
+                    found.huge_zero_pmds += n
                 elif state.pmd is Pmd.TABLE:
-                    pages += n * state.count(Pte.PRIVATE)
-        return pages, thps
+                    found.base_pages += n * state.count(Pte.PRIVATE)
+                    found.mthp_pages += n * state.count(Pte.LARGE)
+                    found.zero_pages += n * state.count(Pte.ZERO)
+        return found
+
+    def resident(self) -> tuple[int, int]:
+        """(private pages, PMD-size THPs) mapped now."""
+        found = self.mapping()
+        return found.base_pages + found.mthp_pages, found.thps
 
     def rss_bytes(self) -> int:
         """Anonymous resident bytes (zero pages are shared, not counted, as in RSS)."""
         pages, thps = self.resident()
         return pages * self.geometry.page_size + thps * self.geometry.pmd_size
+
+
+@dataclass
+class Mapping:
+    """The final mapping: private pages by folio kind, THPs and zero-page mappings."""
+
+    base_pages: int = 0       # private pages that are folios of their own
+    mthp_pages: int = 0       # private pages inside mTHP folios
+    thps: int = 0             # PMD-mapped THPs
+    zero_pages: int = 0       # PTEs mapping the shared zero page
+    huge_zero_pmds: int = 0   # PMDs mapping the huge zero page

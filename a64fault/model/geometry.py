@@ -70,10 +70,15 @@ GEOMETRIES = {g.name: g for g in (Geometry("4K", 12), Geometry("16K", 14), Geome
 DEFAULT_GEOMETRY = GEOMETRIES["4K"]
 
 
-def geometry(name: str | Geometry) -> Geometry:
-    """The Geometry called ``name`` (4K, 16K or 64K; KiB spellings accepted)."""
+def geometry(name: str | int | Geometry) -> Geometry:
+    """The Geometry called ``name`` (4K, 16K or 64K; KiB spellings accepted) or of
+    ``name`` bytes (4096, 16384, 65536)."""
     if isinstance(name, Geometry):
         return name
+    if isinstance(name, int) and not isinstance(name, bool):
+        for g in GEOMETRIES.values():
+            if g.page_size == name:
+                return g
     key = str(name).strip().upper().removesuffix("B").removesuffix("I")
     if key in GEOMETRIES:
         return GEOMETRIES[key]

@@ -144,7 +144,7 @@ def _pte_fault(region: Region, page: int, write: bool, ctx: FaultContext) -> boo
             order = _anon_order(ptes, page, ctx)
             if order:
                 first = page >> order << order
-                ptes[first:first + (1 << order)] = [Pte.PRIVATE] * (1 << order)
+                ptes[first:first + (1 << order)] = [Pte.LARGE] * (1 << order)
                 counters.mthp_allocated += 1
                 counters.mthp_orders[order] += 1
             else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import InputError
 from ..policies import POLICIES, check_policy
@@ -26,8 +28,9 @@ DEFAULT_BASE = 1 << 40
 class Setup:
     """Everything a run needs besides kernel and policy, checked once, here.
 
-    ``page_size`` is 4K, 16K or 64K; ``mthp`` holds per-size settings such as
-    ``("64K=always",)``; ``stride`` defaults to the page size.
+    ``page_size`` is 4K, 16K or 64K (or 4096, 16384, 65536 bytes); ``mthp``
+    holds per-size settings such as ``("64K=always",)`` or ``{64: "always"}``
+    (KiB); ``stride`` defaults to the page size.
     """
 
     workload: str
@@ -42,8 +45,8 @@ class Setup:
     use_zero_page: bool = True
     thp_available: bool = True
     costs: Costs = field(default=DEFAULT_COSTS)
-    page_size: str = "4K"
-    mthp: tuple[str, ...] = ()
+    page_size: str | int = "4K"
+    mthp: tuple[str, ...] | Mapping[int | str, str] = ()
     #: The THP settings built from the fields above.
     tunables: Tunables = field(init=False, compare=False)
 
@@ -149,7 +152,7 @@ def _row(setup: Setup, sim: Simulation, size: int) -> dict:
     c = sim.counters
     counts = c.as_dict()
     g = setup.geometry
-    row = {
+    row: dict[str, Any] = {
         "kernel": sim.kernel.name,
         "policy": sim.policy,
         "workload": setup.workload,
@@ -162,10 +165,17 @@ def _row(setup: Setup, sim: Simulation, size: int) -> dict:
     row["decide_seconds"] = setup.costs.decide_seconds(c)
     row["est_seconds"] = setup.costs.seconds(c, g)
     row.update({key: value for key, value in counts.items() if key not in row})
-    row["resident_pages"], row["resident_thp"] = sim.resident()
+    final = sim.mapping()
+    row["resident_pages"] = final.base_pages
+    row["resident_mthp_pages"] = final.mthp_pages
+    row["resident_thp"] = final.thps
+    row["mapped_zero_pages"] = final.zero_pages
+    row["mapped_huge_zero"] = final.huge_zero_pmds
     row["collapse_seconds"] = setup.costs.collapse_seconds(c, g)
     row["mthp_settings"] = describe(setup.tunables)
     row["mthp"] = {g.size_name(order): n for order, n in sorted(c.mthp_orders.items())}
+    if not sim.collapsed_mthp_pages:  # mTHP folios are never split: all still mapped
+        row["resident_mthp"] = dict(row["mthp"])
     return row
 
 

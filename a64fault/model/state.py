@@ -40,7 +40,8 @@ class Pte(str, Enum):
 
     NONE = "none"
     ZERO = "zero"             # the shared zero page, read-only
-    PRIVATE = "private"       # a private 4 KiB page, writable
+    PRIVATE = "private"       # a private page of its own (an order-0 folio), writable
+    LARGE = "large"           # a private page of a larger folio (mTHP), writable
 
 
 #: What the MMU lets an access do to a mapping: nothing, read only, or read and write.
@@ -58,9 +59,9 @@ class RegionState:
     pmd: Pmd
     ptes: tuple = ()
 
-    def count(self, pte: Pte) -> int:
-        """How many of the region's PTEs are ``pte``."""
-        return sum(n for n, value in self.ptes if value is pte)
+    def count(self, *ptes: Pte) -> int:
+        """How many of the region's PTEs are one of ``ptes``."""
+        return sum(n for n, value in self.ptes if value in ptes)
 
 
 EMPTY = RegionState(Pmd.NONE)

@@ -16,6 +16,7 @@ to inherit when ``enabled`` is always (or madvise, with MADV_HUGEPAGE).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import InputError
@@ -99,10 +100,15 @@ class Tunables:
                              "mTHP came in Linux 6.8")
 
 
-def parse_sizes(items: list[str] | tuple[str, ...], geometry: Geometry) -> tuple[tuple[int, str], ...]:
-    """``["64K=always", "2M=inherit"]`` (each item may be a comma list) as (order, mode) pairs."""
+def parse_sizes(items: Iterable[str] | Mapping[int | str, str],
+                geometry: Geometry) -> tuple[tuple[int, str], ...]:
+    """``["64K=always", "2M=inherit"]`` (each item may be a comma list), or a mapping
+    ``{64: "always"}`` (an int key is KiB, as in hugepages-64kB), as (order, mode) pairs."""
     from .workloads import parse_size
 
+    if isinstance(items, Mapping):
+        items = [f"{size}K={mode}" if isinstance(size, int) else f"{size}={mode}"
+                 for size, mode in items.items()]
     pairs = {}
     for item in items:
         for part in str(item).split(","):
