@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from .errors import InputError
+from .errors import InputError, one_line
 
 #: click >= 8.2 raises this for a bare group invocation (its message is the help).
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None)
@@ -50,16 +50,9 @@ def cli():
     """Decode A64 instructions and classify memory faults."""
 
 
-#: Longest error line printed (a bad token can be kilobytes of piped binary).
-MAX_ERROR_CHARS = 300
-
-
 def fail(message: str) -> None:
-    """Print one error line (folded, cut to MAX_ERROR_CHARS) and exit with status 2."""
-    line = " ".join(message.split())
-    if len(line) > MAX_ERROR_CHARS:
-        line = line[:MAX_ERROR_CHARS - 1] + "…"
-    click.echo(f"a64fault: error: {line}", err=True)
+    """Print one error line (see errors.one_line) and exit with status 2."""
+    click.echo(f"a64fault: error: {one_line(message)}", err=True)
     sys.exit(2)
 
 

@@ -11,9 +11,10 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 import a64fault
-from a64fault.decoder import Fetched, decode, parse_bytes, parse_int, parse_words, read_file_words
+from a64fault.decoder import Fetched, decode, parse_bytes, parse_words, read_file_words
 from a64fault.decoder.words import parse_word
 from a64fault.errors import InputError
+from a64fault.numbers import parse_int
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "elf"
 

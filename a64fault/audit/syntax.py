@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 from ..cubes import CubeSet
-from ..decoder.words import parse_int
 from ..errors import InputError
+from ..numbers import parse_int, quoted
 from ..word import WORD_BITS
 
 #: Parentheses nested deeper than this are refused (the parser recurses on them).
@@ -23,7 +23,7 @@ _TOKEN = re.compile(r"\s*(?:(?P<term>[0-9A-Fa-fxX_]+\s*:\s*[0-9A-Fa-fxX_]+)|(?P<
 
 def _number(text: str, whole: str) -> int:
     """A mask or value of a term: 0x hex or decimal, at most 32 bits."""
-    return parse_int(text, f"in predicate {whole!r}, number", bits=WORD_BITS)
+    return parse_int(text, f"in predicate {quoted(whole)}, number", bits=WORD_BITS)
 
 
 def parse_predicate(text: str) -> CubeSet:

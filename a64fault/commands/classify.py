@@ -7,9 +7,10 @@ import sys
 
 import click
 
-from ..decoder import Fetched, decode, parse_bytes, parse_int, parse_words, read_file_words
+from ..decoder import Fetched, decode, parse_bytes, parse_words, read_file_words
 from ..decoder.elf.debugfile import DEFAULT_DEBUG_DIR
 from ..errors import InputError
+from ..numbers import parse_int
 from ..policies import DEFAULT_POLICY, POLICIES
 from ..word import WORD_BYTES
 from .columns import fit, symbol_text

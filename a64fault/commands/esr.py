@@ -6,8 +6,8 @@ import json
 
 import click
 
-from ..decoder.words import parse_int
 from ..esr import decode
+from ..numbers import parse_int
 
 
 @click.command("esr", short_help="Decode ESR_ELx values into named fields.")

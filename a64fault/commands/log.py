@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..decoder.words import parse_int
+from ..numbers import parse_int
 from ..policies import DEFAULT_POLICY, POLICIES
 
 

@@ -10,7 +10,7 @@ from contextlib import nullcontext
 import click
 
 from ..decoder.elf.debugfile import DEFAULT_DEBUG_DIR
-from ..errors import InputError
+from ..errors import InputError, one_line
 from ..kinds import Kind
 from ..policies import POLICIES
 from .columns import fit, symbol_text
@@ -124,7 +124,7 @@ def command(files, policy, kinds, limit, jobs, summary, debug_dir, no_demangle, 
                 bar.update(1)
             if error is not None:
                 totals.failed += 1
-                click.echo(f"a64fault: error: {error}", err=True)
+                click.echo(f"a64fault: error: {one_line(error)}", err=True)
                 if as_json:
                     click.echo(json.dumps({"file": path, "error": error}))
                 continue

@@ -18,10 +18,9 @@ import os
 import re
 import stat
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Literal, NamedTuple
 
-from ..errors import InputError, reading
+from ..errors import InputError, open_input, reading, shown
 from ..word import WORD_BYTES, WORD_LIMIT
 
 ENDIANS = ("little", "big")
@@ -100,52 +99,72 @@ def parse_bytes(text: str, endian: str = "little") -> list[int]:
     return words_from_bytes(bytes(data), endian, "--bytes")
 
 
-def parse_int(text: str, what: str, *, hex_default: bool = False, bits: int = 64) -> int:
-    """An unsigned integer option: ``0x`` hex or decimal, or always hex with hex_default.
-
-    ``bits`` bounds the value; negative numbers are refused.
-    """
-    body = text.strip().replace("_", "")
-    if body[:2].lower() == "0x":
-        base, digits = 16, body[2:]
-    else:
-        base, digits = (16, body) if hex_default else (10, body)
-    valid = _HEX if base == 16 else re.compile(r"[0-9]+")
-    if not digits or not valid.fullmatch(digits):
-        kind = "a hex number" if base == 16 else "a number (decimal, or hex with 0x)"
-        raise InputError(f"{what} {text!r} is not {kind}")
-    value = int(digits, base)
-    if value >> bits:
-        raise InputError(f"{what} {text!r} is wider than {bits} bits")
-    return value
+#: Most words one call reads (4 MiB of code); whole binaries are for ``scan``.
+MAX_FILE_WORDS = 1 << 20
+#: Most bytes skipped by reading from a device that cannot seek.
+MAX_DEVICE_SKIP = 1 << 26
 
 
 def read_file_words(path, offset: int = 0, count: int | None = None,
                     endian: str = "little") -> list[Fetched]:
     """Words from a raw binary file from byte offset (all to the end, or count of them).
 
-    Each word's address is its file offset.
+    Each word's address is its file offset. Only a regular file is read, or a
+    character device when ``count`` is given; at most MAX_FILE_WORDS words,
+    so memory stays bounded whatever the offset and count.
     """
-    path = Path(path)
-    with reading(path), open(path, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            if count is None:
-                raise InputError(f"{path}: not a regular file: give --count to read from it")
-            handle.read(offset)  # devices and pipes may not seek
-            data = bytes(offset) + handle.read(WORD_BYTES * count)
-        elif count is None:
-            data = handle.read()
-        else:
-            handle.seek(offset)
-            data = bytes(offset) + handle.read(WORD_BYTES * count)
-            size = os.fstat(handle.fileno()).st_size
-            if offset > size:
-                raise InputError(f"offset {offset:#x} is past the end of {path} ({size} bytes)")
-    if offset > len(data):
-        raise InputError(f"offset {offset:#x} is past the end of {path} ({len(data)} bytes)")
-    end = len(data) if count is None else offset + WORD_BYTES * count
-    if end > len(data):
-        raise InputError(f"{path}: {count} words from offset {offset:#x} run past its end "
-                         f"({len(data)} bytes)")
-    words = words_from_bytes(data[offset:end], endian, f"{path} from offset {offset:#x}")
+    if offset < 0 or (count is not None and count < 1):
+        raise InputError(f"offset must be >= 0 and count >= 1, not {offset} and {count}")
+    if count is not None and count > MAX_FILE_WORDS:
+        raise InputError(f"count {count} is more than {MAX_FILE_WORDS} words "
+                         "(the most read at once; scan classifies whole binaries)")
+    name = shown(path)
+    with open_input(path, "raw instruction file", devices=count is not None) as handle, reading(path):
+        if stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            data = _read_regular(handle, name, offset, count)
+        else:  # a character device: open_input allowed one only with a count
+            data = _read_device(handle, name, offset, count or 1)
+    if not data:
+        raise InputError(f"{name} holds no bytes from offset {offset:#x}")
+    words = words_from_bytes(data, endian, f"{name} from offset {offset:#x}")
     return [Fetched(offset + WORD_BYTES * i, word) for i, word in enumerate(words)]
+
+
+def _read_regular(handle, name: str, offset: int, count: int | None) -> bytes:
+    size = os.fstat(handle.fileno()).st_size
+    if offset > size:
+        raise InputError(f"offset {offset:#x} is past the end of {name} ({size} bytes)")
+    wanted = size - offset if count is None else WORD_BYTES * count
+    if count is None and wanted > WORD_BYTES * MAX_FILE_WORDS:
+        raise InputError(f"{name} holds {wanted} bytes from offset {offset:#x}, more than "
+                         f"{MAX_FILE_WORDS} words: give --count (scan classifies whole binaries)")
+    if offset + wanted > size:
+        raise InputError(f"{name}: {count} words from offset {offset:#x} run past its end "
+                         f"({size} bytes)")
+    handle.seek(offset)
+    return handle.read(wanted)
+
+
+def _read_device(handle, name: str, offset: int, count: int) -> bytes:
+    """count words at offset of a character device, read in bounded pieces."""
+    try:
+        handle.seek(offset)
+        seeks = True
+    except (OSError, OverflowError, ValueError):
+        seeks = False
+    if not seeks:
+        if offset > MAX_DEVICE_SKIP:
+            raise InputError(f"{name} cannot seek: an offset past {MAX_DEVICE_SKIP} bytes "
+                             "would be read and dropped")
+        left = offset
+        while left:
+            piece = handle.read(min(left, 1 << 20))
+            if not piece:
+                raise InputError(f"offset {offset:#x} is past the end of {name}")
+            left -= len(piece)
+    wanted = WORD_BYTES * count
+    data = handle.read(wanted)
+    if len(data) != wanted:
+        raise InputError(f"{name}: {count} words from offset {offset:#x} run past its end "
+                         f"({len(data)} bytes there)")
+    return data

@@ -1,4 +1,4 @@
-"""Built-in workloads and size parsing.
+"""Built-in workloads (sizes are parsed by a64fault.numbers.parse_size, re-exported here).
 
 A built-in workload is a sweep: a program of instructions (words from
 encodings.py, as LLVM assembled them) executed at every ``stride`` bytes of a
@@ -8,10 +8,10 @@ kernel populates every page of the range as a write.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..numbers import parse_size as parse_size  # re-exported: the model's users import it here
 from .cpu import POPULATE_WRITE, Op
 from .encodings import WORDS
 
@@ -57,32 +57,6 @@ def builtin(name: str) -> Workload:
     if name not in _PROGRAMS:
         raise InputError(f"unknown workload {name!r}: choose one of {', '.join(WORKLOADS)}")
     return Workload(name, tuple(Op.of(WORDS[asm], asm) for asm in _PROGRAMS[name]))
-
-
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
-_SIZE = re.compile(r"(\d+)\s*([KMGTP]?)(I?B)?", re.IGNORECASE)
-_HEX = re.compile(r"0x[0-9a-f]+", re.IGNORECASE)
-
-
-def parse_size(text: str | int, what: str = "size", *, allow_zero: bool = False) -> int:
-    """Bytes in a size like ``4096``, ``0x1000``, ``4K``, ``2M``, ``1G``, ``1TiB`` (binary units).
-
-    ``what`` names the value in errors (e.g. ``--stride``); zero is an error
-    unless ``allow_zero``.
-    """
-    if isinstance(text, int) and not isinstance(text, bool):
-        value = text
-    elif _HEX.fullmatch(str(text).strip()):
-        value = int(str(text).strip(), 16)
-    else:
-        match = _SIZE.fullmatch(str(text).strip())
-        if not match or (match.group(3) and match.group(3).upper() == "IB" and not match.group(2)):
-            raise InputError(f"bad {what} {text!r}: expected a number with an optional K, M, G, "
-                             "T or P suffix (binary units), e.g. 4K, 2M, 1G, or 0x hex bytes")
-        value = int(match.group(1)) * _UNITS[match.group(2).upper()]
-    if value < 0 or (value == 0 and not allow_zero):
-        raise InputError(f"bad {what} {text!r}: must be {'>= 0' if allow_zero else 'positive'}")
-    return value
 
 
 def page_aligned(value: int, what: str, page_size: int = 4096) -> int:

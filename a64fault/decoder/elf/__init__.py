@@ -28,8 +28,8 @@ import re
 from pathlib import Path
 
 from ...errors import InputError, reading
+from ...numbers import parse_int
 from ...word import WORD_BYTES
-from ..words import parse_int
 from .debugfile import DEFAULT_DEBUG_DIR, find_debug_file
 from .headers import ElfLayout, Section
 from .symbols import Symbol, SymbolTable, demangle, plt_symbols, read_symbol_table
