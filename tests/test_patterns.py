@@ -17,8 +17,9 @@ def bits(text: str) -> int:
 
 
 def test_diagram_fields_and_masks():
-    mask, value, sb_mask, sb_value, fields = parse_diagram(
+    mask, value, sb_mask, sb_value, fields, excluded = parse_diagram(
         "size:2 111 0 00 A R 1 Rs=(11111) o3=1 opc=1x0 00 Rn:5 Rt:5")
+    assert excluded == ()
     assert mask == bits("00 111 1 11 0 0 1 00000 1 101 11 00000 00000")
     assert value == bits("00 111 0 00 0 0 1 00000 1 100 00 00000 00000")
     assert sb_mask == bits("00 000 0 00 0 0 0 11111 0 000 00 00000 00000")
@@ -36,10 +37,41 @@ def test_diagram_fields_and_masks():
     ("Rs=(1x111) " + "0" * 27, "free bits"),
     ("Rs=(11111 " + "0" * 27, "unbalanced"),
     ("?? " + "0" * 30, "cannot read"),
+    ("Rt!=111,11 " + "0" * 29, "differ in width"),
 ])
 def test_bad_diagrams(diagram, message):
     with pytest.raises(TableError, match=message):
         parse_diagram(diagram)
+
+
+def test_field_constraint_is_a_free_field_with_excluded_cubes():
+    mask, value, _, _, fields, excluded = parse_diagram("Rt!=11xxx,xxxx1 " + "0" * 22 + " Rn:5")
+    assert mask == bits("00000" + "1" * 22 + "00000") and value == 0  # Rt is free for matching
+    assert (fields["Rt"].lsb, fields["Rt"].width) == (27, 5)
+    assert excluded == ((bits("11000" + "0" * 27), bits("11000" + "0" * 27)),
+                        (bits("00001" + "0" * 27), bits("00001" + "0" * 27)))
+
+
+def test_field_constraints_become_disjoint_unallocated_rows():
+    """CASP-style: Rs odd, then Rt odd among the rest; every excluded word once."""
+    rows = read_rows("P | 1111 Rs!=xxxx1 Rt!=xxxx1 " + "0" * 18 + " | load | - | -")
+    main, *carved = rows
+    assert [r.kind for r in carved] == [Kind.OTHER, Kind.OTHER]
+    assert {r.form for r in carved} == {"UNALLOCATED"}
+    for w in range(1 << 10):  # Rs and Rt, with the fixed bits of the row
+        word = (0b1111 << 28) | (w << 18)
+        rs_odd, rt_odd = (w >> 5) & 1, w & 1
+        holders = [r for r in carved if r.matches(word)]
+        assert main.matches(word)
+        assert len(holders) == (1 if rs_odd or rt_odd else 0)
+    table = Table(rows)  # nests: no overlap error
+    assert table.lookup((0b1111 << 28) | (0b00010 << 23) | (0b00001 << 18)).form == "UNALLOCATED"
+    assert table.lookup((0b1111 << 28) | (0b00010 << 23) | (0b00010 << 18)).form == "P"
+
+
+def test_field_constraint_on_a_row_of_kind_other_is_refused():
+    with pytest.raises(TableError, match="excludes nothing"):
+        parse_row("X | Rt!=11111 " + "0" * 27 + " | other | - | -")
 
 
 def test_row_columns_kind_and_bytes():

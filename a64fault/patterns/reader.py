@@ -15,7 +15,14 @@ as whitespace-separated tokens, as the Arm ARM draws them:
   one-bit free field;
 * ``Rs=11111``    a named opcode field with fixed bits (``x`` marks a free bit
   inside it, as in ``opc=1x``);
-* ``Rs=(11111)``  a named should-be field.
+* ``Rs=(11111)``  a named should-be field;
+* ``Rt!=11111``   a named free field with a constraint: a word whose field
+  matches the pattern is not this form (the Arm ARM's decode makes it
+  UNDEFINED). Several patterns are joined with ``,`` (``Rt!=11xxx,xxxx1``:
+  not 11xxx and not xxxx1); ``x`` is any bit. The reader derives, for each
+  such row, nested ``UNALLOCATED`` rows of kind ``other`` covering exactly
+  the excluded words (made pairwise disjoint), so every compiled form of
+  the table (index, vector tables, audit) sees them as rows.
 
 KIND is a kind string (docs/design.md, "Kinds"); FEATURE is an Arm feature name (``LSE``) or
 ``-`` for the Armv8.0 base; BYTES is the number of bytes accessed: an integer,
@@ -37,6 +44,9 @@ _SHOULD_BE = re.compile(r"\(([01]+)\)")
 _FREE_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)(?::(\d+))?")
 _FIXED_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)=(\(?)([01x]+)(\)?)")
 _BYTES_SHIFT = re.compile(r"(\d+)<<([A-Za-z][A-Za-z0-9_]*)")
+_NOT_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)!=([01x]+(?:,[01x]+)*)")
+#: Form name of the rows derived from field constraints (words no form has).
+UNALLOCATED = "UNALLOCATED"
 
 
 class TableError(ValueError):
@@ -70,6 +80,9 @@ class Row:
     bytes_spec: str = "-"
     diagram: str = ""
     line: int = 0
+    #: (mask, value) cubes of the words a field constraint (``Rt!=11111``) takes
+    #: out of this row; each covers only the constrained field's bits.
+    excluded: tuple[tuple[int, int], ...] = ()
 
     @property
     def specificity(self) -> int:
@@ -97,11 +110,13 @@ class Row:
         return int(base) << self.fields[name].extract(word)
 
 
-def parse_diagram(diagram: str, where: str = "") -> tuple[int, int, int, int, dict]:
-    """Turn a bit diagram into (mask, value, should_be_mask, should_be_value, fields)."""
+def parse_diagram(diagram: str, where: str = "") -> tuple[int, int, int, int, dict, tuple]:
+    """Turn a bit diagram into (mask, value, should_be_mask, should_be_value, fields,
+    excluded): ``excluded`` lists the (mask, value) cubes of the field constraints."""
     bits: list[tuple[str, str | None]] = []  # per bit, MSB first: (role, name)
     values: list[str] = []
     fields: dict[str, tuple[int, int]] = {}  # name -> (start index, width)
+    constraints: list[tuple[str, str]] = []  # (field name, excluded pattern)
 
     def add(role: str, name: str | None, text: str) -> None:
         if name is not None:
@@ -124,6 +139,12 @@ def parse_diagram(diagram: str, where: str = "") -> tuple[int, int, int, int, di
             if open_paren and "x" in text:
                 raise TableError(f"{where}should-be field {token!r} cannot have free bits")
             add("should-be" if open_paren else "opcode", name, text)
+        elif m := _NOT_FIELD.fullmatch(token):
+            name, patterns = m.group(1), m.group(2).split(",")
+            if len({len(p) for p in patterns}) != 1:
+                raise TableError(f"{where}patterns of {token!r} differ in width")
+            add("free", name, "x" * len(patterns[0]))
+            constraints += [(name, p) for p in patterns]
         elif m := _FREE_FIELD.fullmatch(token):
             name, width = m.group(1), int(m.group(2) or 1)
             if width < 1:
@@ -149,7 +170,16 @@ def parse_diagram(diagram: str, where: str = "") -> tuple[int, int, int, int, di
     named = {
         name: Field(name, WORD_BITS - start - width, width) for name, (start, width) in fields.items()
     }
-    return mask, value, sb_mask, sb_value, named
+    excluded = []
+    for name, pattern in constraints:
+        lsb = named[name].lsb
+        cube_mask = cube_value = 0
+        for index, ch in enumerate(reversed(pattern)):
+            if ch != "x":
+                cube_mask |= 1 << (lsb + index)
+                cube_value |= (ch == "1") << (lsb + index)
+        excluded.append((cube_mask, cube_value))
+    return mask, value, sb_mask, sb_value, named, tuple(excluded)
 
 
 def parse_row(text: str, line: int = 0) -> Row:
@@ -163,7 +193,9 @@ def parse_row(text: str, line: int = 0) -> Row:
         kind = Kind(kind_text)
     except ValueError:
         raise TableError(f"{where}unknown kind {kind_text!r}") from None
-    mask, value, sb_mask, sb_value, fields = parse_diagram(diagram, where)
+    mask, value, sb_mask, sb_value, fields, excluded = parse_diagram(diagram, where)
+    if excluded and kind is Kind.OTHER:
+        raise TableError(f"{where}a field constraint on a row of kind other excludes nothing")
     if not (bytes_spec == "-" or bytes_spec.isdigit()):
         m = _BYTES_SHIFT.fullmatch(bytes_spec)
         if not m or m.group(2) not in fields:
@@ -180,7 +212,37 @@ def parse_row(text: str, line: int = 0) -> Row:
         bytes_spec=bytes_spec,
         diagram=" ".join(diagram.split()),
         line=line,
+        excluded=excluded,
     )
+
+
+def _cube_minus(mask: int, value: int, other_mask: int, other_value: int) -> list[tuple[int, int]]:
+    """The words of cube (mask, value) outside cube (other_mask, other_value), as
+    disjoint cubes: split on the other cube's bits that this one leaves free."""
+    if (value ^ other_value) & mask & other_mask:
+        return [(mask, value)]  # disjoint already
+    pieces = []
+    for bit in range(WORD_BITS):
+        selector = 1 << bit
+        if other_mask & selector and not mask & selector:
+            pieces.append((mask | selector, value | (~other_value & selector)))
+            mask, value = mask | selector, value | (other_value & selector)
+    return pieces  # what is left, (mask, value), lies inside the other cube
+
+
+def carve_outs(row: Row) -> list[Row]:
+    """The UNALLOCATED rows a row's field constraints imply: each excluded cube
+    inside the row, minus the cubes before it, so the carve-outs are disjoint."""
+    pieces: list[tuple[int, int]] = []
+    for number, (cube_mask, cube_value) in enumerate(row.excluded):
+        mine = [(row.mask | cube_mask, row.value | cube_value)]
+        for earlier_mask, earlier_value in row.excluded[:number]:
+            mine = [piece for m, v in mine for piece in _cube_minus(m, v, earlier_mask, earlier_value)]
+        pieces += mine
+    return [Row(form=UNALLOCATED, kind=Kind.OTHER, feature=None, mask=m, value=v,
+                should_be_mask=0, should_be_value=0, fields=row.fields,
+                diagram=f"carve-out of {row.form}: {row.diagram}", line=row.line)
+            for m, v in pieces]
 
 
 def read_rows(text: str) -> list[Row]:
@@ -189,7 +251,9 @@ def read_rows(text: str) -> list[Row]:
     for number, raw in enumerate(text.splitlines(), start=1):
         body = raw.split("#", 1)[0].strip()
         if body:
-            rows.append(parse_row(body, number))
+            row = parse_row(body, number)
+            rows.append(row)
+            rows += carve_outs(row)
     return rows
 
 
