@@ -21,6 +21,8 @@ README ("Data in code").
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 #: Words looked at on each side of a selected word.
 SIDE = 8
 #: Undecodable words, both sides together, that make a selected word likely data.
@@ -32,17 +34,20 @@ def undecodable(mnemonic: str) -> bool:
     return mnemonic in ("", "udf")
 
 
-def likely_data(bad_prefix: list[int], index: int) -> bool:
-    """The rule for the word at ``index`` of a stretch whose undecodable words
-    are counted by ``bad_prefix`` (bad_prefix[i] = undecodable words before i).
+def likely_data(bad: list[int], index: int, length: int) -> bool:
+    """The rule for the word at ``index`` of a stretch of ``length`` words whose
+    undecodable words sit at the sorted positions ``bad``.
 
     The stretch must reach SIDE words both ways where its range does (see
     listing.py, which cuts stretches only at range edges).
     """
-    end = len(bad_prefix) - 1
-    before = bad_prefix[index] - bad_prefix[max(0, index - SIDE)]
-    after = bad_prefix[min(end, index + 1 + SIDE)] - bad_prefix[min(end, index + 1)]
-    has_before, has_after = index > 0, index + 1 < end
+    if len(bad) < MIN_UNDECODABLE:
+        return False
+    first = bisect_left(bad, index - SIDE)
+    here = bisect_left(bad, index, first)
+    past = bisect_right(bad, index, here)
+    last = bisect_right(bad, index + SIDE, past)
+    before, after = here - first, last - past
     if before + after < MIN_UNDECODABLE:
         return False
-    return (not has_before or before > 0) and (not has_after or after > 0)
+    return (index == 0 or before > 0) and (index + 1 == length or after > 0)

@@ -16,8 +16,9 @@ from .decoder.elf import demangle
 from .kinds import KINDS_BY_CODE
 from .word import WORD_BYTES
 
-#: Picks closer than this many words share one Capstone pass.
-MERGE_GAP = 64
+#: Picks closer than this many words share one Capstone call (a call costs
+#: about as much as decoding a few words).
+MERGE_GAP = 4
 
 
 @dataclass
@@ -54,20 +55,19 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
         pc0 = image.pc(vaddr)
         at = 0
         for lo, hi in _spans(chosen, count, reach):
-            texts = list(disassemble(raw[lo * WORD_BYTES:hi * WORD_BYTES], pc0 + lo * WORD_BYTES))
-            bad = [0]
-            for _, mnemonic, _ in texts:
-                bad.append(bad[-1] + datacode.undecodable(mnemonic))
+            texts = disassemble(raw[lo * WORD_BYTES:hi * WORD_BYTES], pc0 + lo * WORD_BYTES)
+            bad = [k for k, text in enumerate(texts) if datacode.undecodable(text[2])] \
+                if data_check else []
             while at < len(chosen) and chosen[at] < hi:
                 i = chosen[at]
                 at += 1
                 row = int(rows[i])
-                target = likely if data_check and datacode.likely_data(bad, i - lo) else listed
+                target = likely if bad and datacode.likely_data(bad, i - lo, hi - lo) else listed
                 target.count += 1
                 target.rows[row] = target.rows.get(row, 0) + 1
                 if limit is not None and len(target.records) >= limit:
                     continue
-                _, mnemonic, op_str = texts[i - lo]
+                _, _, mnemonic, op_str = texts[i - lo]
                 word = int.from_bytes(raw[i * WORD_BYTES:(i + 1) * WORD_BYTES], "little")
                 target.records.append(_record(image, vaddr + i * WORD_BYTES, word, mnemonic,
                                               op_str, row, row_kind, row_form, forms))

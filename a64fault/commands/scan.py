@@ -69,11 +69,14 @@ def _print_text(result: dict, demangled: bool) -> None:
 
 
 def _print_items(items, demangled: bool, prefix: str, width: int) -> None:
+    lines = []
     for item in items:
         text = prefix + (item["text"] or "(unknown)")
         symbol = fit(symbol_text(item, demangled) or "?", 32)
-        click.echo(f"    {item['address']:>{width}}  {symbol:<32} "
-                   f"{item['word']}  {text:<32} {item['kind']:<17} {item['form'] or '-'}")
+        lines.append(f"    {item['address']:>{width}}  {symbol:<32} "
+                     f"{item['word']}  {text:<32} {item['kind']:<17} {item['form'] or '-'}")
+    if lines:
+        click.echo("\n".join(lines))
 
 
 @click.command(name="scan", short_help="Count kinds in ELF files and directories; list what a "

@@ -60,24 +60,28 @@ def decode(word_or_bytes, address: int = 0) -> Text | None:
     return None
 
 
-def disassemble(code: bytes, address: int = 0):
-    """(address, mnemonic, op_str) for every 4-byte word of ``code`` in order;
-    a word Capstone cannot decode gives an empty mnemonic.
+#: Bytes handed to Capstone per call when disassembling a stretch of code.
+_BATCH = 1 << 14
+
+
+def disassemble(code: bytes, address: int = 0) -> list[tuple[int, int, str, str]]:
+    """Capstone's (address, size, mnemonic, op_str) for every 4-byte word of
+    ``code`` in order; a word Capstone cannot decode gives an empty mnemonic.
 
     One Capstone call runs over each stretch of decodable words (not one call
     per word), which is what makes long listings fast.
     """
     cs = _capstone()
+    out: list[tuple[int, int, str, str]] = []
+    end = len(code) - len(code) % WORD_BYTES
     position = 0
-    while position + WORD_BYTES <= len(code):
-        decoded = False
-        for addr, _size, mnemonic, op_str in cs.disasm_lite(code[position:], address + position):
-            decoded = True
-            yield addr, mnemonic, op_str
-            position = addr - address + WORD_BYTES
-        if position + WORD_BYTES <= len(code):
-            # Capstone stops at a word it cannot decode: report it and go on after it.
-            yield address + position, "", ""
+    while position < end:
+        batch = code[position:min(end, position + _BATCH)]
+        decoded = list(cs.disasm_lite(batch, address + position))
+        out += decoded
+        position += WORD_BYTES * len(decoded)
+        if len(decoded) < len(batch) // WORD_BYTES:
+            # Capstone stops at a word it cannot decode: record it and go on after it.
+            out.append((address + position, WORD_BYTES, "", ""))
             position += WORD_BYTES
-        elif not decoded:
-            break
+    return out

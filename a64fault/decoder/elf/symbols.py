@@ -160,16 +160,16 @@ def plt_symbols(layout: ElfLayout) -> list[Symbol]:
 
     code = layout.bytes_at(plt.offset, plt.size, "section .plt")
     base = layout.base_of(plt.index)
-    lines = list(disassemble(code, base))
+    lines = disassemble(code, base)
     starts = []
     for i in range(len(lines) - 1):
-        (addr, mnemonic, ops), (_, next_mnemonic, next_ops) = lines[i], lines[i + 1]
+        (addr, _, mnemonic, ops), (_, _, next_mnemonic, next_ops) = lines[i], lines[i + 1]
         adrp = _ADRP_X16.match(ops) if mnemonic == "adrp" else None
         ldr = _LDR_X17.match(next_ops) if next_mnemonic == "ldr" else None
         if adrp and ldr:
             slot = int(adrp[1], 0) + (int(ldr[1], 0) if ldr[1] else 0)
             if slot in slot_names:
-                start = lines[i - 1][0] if i and lines[i - 1][1] == "bti" else addr
+                start = lines[i - 1][0] if i and lines[i - 1][2] == "bti" else addr
                 starts.append((start, slot_names[slot]))
     ends = [start for start, _ in starts[1:]] + [base + plt.size]
     return [Symbol(f"{name}@plt", start, end - start, False, plt.index)
@@ -190,6 +190,8 @@ class SymbolTable:
         self._by_readable: dict[str, Symbol] | None = None
         self._sorted = sorted(symbols, key=lambda s: (s.vaddr, -s.size, s.name))
         self._sorted_addrs = [s.vaddr for s in self._sorted]
+        #: [lo, hi) addresses known to get the answer ``symbol`` (or None) from holder().
+        self._span: tuple[int, int, Symbol | None] = (0, 0, None)
 
     def __len__(self) -> int:
         return len(self.symbols)
@@ -210,6 +212,9 @@ class SymbolTable:
     def holder(self, vaddr: int) -> tuple[Symbol, int] | None:
         """(symbol, offset) naming ``vaddr``: a sized symbol of the same section
         that holds it, else the nearest label (size 0) of that section before it."""
+        lo, hi, known = self._span
+        if lo <= vaddr < hi:
+            return None if known is None else (known, vaddr - known.vaddr)
         section = self._layout.section_at(vaddr)
         want = section.index if section is not None else None
         check = bool(self._layout.sections)
@@ -223,6 +228,14 @@ class SymbolTable:
                 break
             if not symbol.size and best is None:
                 best = symbol
+        # The same answer holds up to the next symbol's start, the end of the
+        # holder and of the section (listings ask in address order).
+        hi = self._sorted_addrs[index] if index < len(self._sorted) else vaddr + 1
+        if best is not None and best.size and vaddr < best.vaddr + best.size:
+            hi = min(hi, best.vaddr + best.size)
+        if section is not None:
+            hi = min(hi, self._layout.base_of(section.index) + section.size)
+        self._span = (vaddr, max(hi, vaddr + 1), best)
         if best is None:
             return None
         return best, vaddr - best.vaddr
