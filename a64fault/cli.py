@@ -26,6 +26,7 @@ COMMANDS = {
     "simulate": "simulate",
     "scan": "scan",
     "audit": "audit",
+    "kernel-patch": "kernel_patch",
     "log": "log",
     "predicate": "predicate",
 }

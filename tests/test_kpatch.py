@@ -137,3 +137,30 @@ def test_bad_trees(tmp_path):
     fault_c.write_text(original)
     with pytest.raises(InputError, match="no `static __always_inline bool NAME"):
         kernel_patch(copy, "int x;", FIXTURES)
+
+
+def test_cli_patch_carries_the_generated_predicate_and_applies(cli, tmp_path):
+    out = tmp_path / "7.2.patch"
+    done = cli("kernel-patch", "--kernel-tree", TREES["7.2"], "--check", "-o", out)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    # The header is the predicate generator's kernel text, provenance included.
+    from a64fault.predicate import kernel_source
+
+    predicate, _ = kernel_source("atomic", name="aarch64_insn_is_atomic_rmw")
+    assert "\n".join("+" + line if line else "+" for line in predicate.rstrip("\n").split("\n")) in text
+    assert "regenerate with:" in text and "sha256" in text
+    assert "+\treturn !err && aarch64_insn_is_atomic_rmw(le32_to_cpu(insn));" in text
+
+
+def test_cli_bad_input(cli, tmp_path):
+    done = cli("kernel-patch", "--kernel-tree", tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith("a64fault: error: ") and "no arch/arm64/mm/fault.c" in done.stderr
+    assert done.stderr.count("\n") == 1
+    done = cli("kernel-patch", "--kernel-tree", TREES["6.1"], "--name", "1bad name")
+    assert done.returncode == 2 and done.stderr.startswith("a64fault: error: ")
+    assert not (tmp_path / "out.patch").exists()
+    done = cli("kernel-patch", "--kernel-tree", tmp_path, "-o", tmp_path / "out.patch")
+    assert done.returncode == 2
+    assert not (tmp_path / "out.patch").exists()
