@@ -29,6 +29,7 @@ COMMANDS = {
     "kernel-patch": "kernel_patch",
     "log": "log",
     "predicate": "predicate",
+    "measure": "measure",
 }
 
 

@@ -1,0 +1,142 @@
+"""The counters a measurement compares, read from a probe run and from a model row.
+
+Each Counter names one number the kernel reports and says where the model
+keeps the same number. What the kernel's numbers mean:
+
+* ``minflt``: the process's minor faults (getrusage). Counted once per call of
+  handle_mm_fault() that did not need I/O, for user faults and for faults the
+  kernel takes on the process's behalf (MADV_POPULATE_WRITE population goes
+  through the same handler, so each populated page or PMD counts).
+* ``majflt``: major faults (I/O); anonymous memory without swap has none.
+* ``pgfault``: /proc/vmstat, every handle_mm_fault() call system-wide (the
+  probe is the only process, so it equals minflt + majflt).
+* ``thp_fault_alloc``: PMD-size THPs a fault allocated (mTHP sizes are not
+  counted here but in their hugepages-<size>kB/stats/anon_fault_alloc).
+* ``thp_fault_fallback``: PMD-size THP allocations that failed at fault time.
+* ``thp_split_pmd``: PMD mappings split into page tables (a write to the huge
+  zero page before 6.13 splits it).
+* ``thp_collapse_alloc``: THPs khugepaged allocated to collapse page tables
+  (the probe quiets khugepaged, so 0 unless something is wrong).
+* ``llsc_retries``: LL/SC loops the probe reran because the store-exclusive
+  failed (a fault between load- and store-exclusive clears the monitor).
+* ``private_pages``: base pages of the range mapped by PTEs to private
+  (non-zero) memory that are not part of a large folio (pagemap + kpageflags).
+* ``pmd_thps``: PMD-mapped THPs in the range (smaps AnonHugePages / PMD size).
+* ``zero_pages``: PTEs of the range mapping the shared zero page.
+* ``huge_zero_pmds``: PMDs of the range mapping the huge zero page.
+* ``mthp_alloc`` / ``mthp_folios``: per mTHP size below the PMD size, the
+  faults that allocated a folio of that size (stats/anon_fault_alloc), and
+  the folios of that size mapped at the end.
+
+Not compared: ``thp_zero_page_alloc`` counts allocations of the one huge zero
+page (once per boot, or again after the shrinker freed it), not mappings of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+Getter = Callable[[dict], "int | None"]
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One compared number: how to read it from a probe run and from a model row
+    (None when that side does not provide it)."""
+
+    name: str
+    measured: Callable[[dict, int, int], int | None]   # (run, page size, PMD size)
+    model: Getter
+
+
+def _event(name: str):
+    return lambda run, page, pmd: run["counters"].get(name)
+
+
+def _row(*keys: str) -> Getter:
+    """The sum of model row keys (None if the row has none of them)."""
+    def get(row: dict):
+        values = [row[key] for key in keys if key in row]
+        return sum(values) if values else None
+    return get
+
+
+def _folio_pages(run: dict, page: int) -> int:
+    return sum(int(kb) * 1024 // page * n for kb, n in run["mapping"]["folios"].items())
+
+
+def _private_pages(run, page, pmd):
+    return run["mapping"]["private"] - _folio_pages(run, page)
+
+
+def _pmd_thps(run, page, pmd):
+    kb = run["mapping"]["anon_huge_kb"]
+    return None if kb < 0 else kb * 1024 // pmd
+
+
+def _huge_zero_pmds(run, page, pmd):
+    return run["mapping"]["huge_zero_page"] * page // pmd
+
+
+def _mapping(key: str):
+    return lambda run, page, pmd: run["mapping"][key]
+
+
+COUNTERS = (
+    Counter("minflt", _event("minflt"), _row("faults", "populate_faults")),
+    Counter("majflt", _event("majflt"), lambda row: 0),
+    Counter("pgfault", _event("pgfault"), _row("faults", "populate_faults")),
+    Counter("thp_fault_alloc", _event("thp_fault_alloc"), _row("thp_allocated")),
+    Counter("thp_fault_fallback", _event("thp_fault_fallback"), _row("thp_fallbacks")),
+    Counter("thp_split_pmd", _event("thp_split_pmd"), _row("pmd_splits")),
+    Counter("thp_collapse_alloc", _event("thp_collapse_alloc"), _row("collapses")),
+    Counter("llsc_retries", _event("llsc_retries"), _row("llsc_retries")),
+    Counter("private_pages", _private_pages, _row("resident_pages")),
+    Counter("pmd_thps", _pmd_thps, _row("resident_thp")),
+    Counter("zero_pages", _mapping("zero_page"), _row("mapped_zero_pages")),
+    Counter("huge_zero_pmds", _huge_zero_pmds, _row("mapped_huge_zero")),
+)
+
+
+def mthp_measured(run: dict, pmd: int) -> dict[str, int]:
+    """``mthp_alloc[64K]``-style counters of mTHP sizes below the PMD size that
+    allocated or are mapped (absent sizes are zero)."""
+    values = {}
+    for kb, stats in sorted(run.get("mthp_stats", {}).items(), key=lambda kv: int(kv[0])):
+        if int(kb) * 1024 < pmd and stats.get("anon_fault_alloc"):
+            values[f"mthp_alloc[{_size(int(kb))}]"] = stats["anon_fault_alloc"]
+    for kb, n in sorted(run["mapping"]["folios"].items(), key=lambda kv: int(kv[0])):
+        if int(kb) * 1024 < pmd:
+            values[f"mthp_folios[{_size(int(kb))}]"] = n
+    return values
+
+
+def mthp_model(row: dict) -> dict[str, int] | None:
+    """The model's mTHP counters in the same names, or None when it has none.
+
+    Reads ``mthp_allocated`` and ``resident_mthp`` ({size name or KiB: count})."""
+    if "mthp_allocated" not in row and "resident_mthp" not in row:
+        return None
+    values = {}
+    for key, label in (("mthp_allocated", "mthp_alloc"), ("resident_mthp", "mthp_folios")):
+        for size, n in (row.get(key) or {}).items():
+            if n:
+                values[f"{label}[{_size(_kib(size))}]"] = n
+    return values
+
+
+def _kib(size) -> int:
+    if isinstance(size, int):
+        return size
+    text = str(size).upper().rstrip("B")
+    units = {"K": 1, "M": 1 << 10, "G": 1 << 20}
+    return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text) // 1024
+
+
+def _size(kb: int) -> str:
+    if kb % (1 << 20) == 0:
+        return f"{kb >> 20}G"
+    if kb % (1 << 10) == 0:
+        return f"{kb >> 10}M"
+    return f"{kb}K"
