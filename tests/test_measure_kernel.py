@@ -4,7 +4,6 @@ bookworm kernel under QEMU whose every count must match the model."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
