@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from itertools import product
 
-from .compare import Comparison, compare, model_kernel
+from .compare import Comparison, compare
 from .jobs import Job, parse_mthp
 from .native import run as native
 from .qemu import boot
@@ -31,5 +31,5 @@ def jobs_for(workloads, sizes, thps, mthp: dict[int, str] | None = None) -> list
             for workload, size, thp in product(workloads, sizes, thps)]
 
 
-__all__ = ["Comparison", "Job", "Report", "boot", "compare", "jobs_for", "model_kernel",
+__all__ = ["Comparison", "Job", "Report", "boot", "compare", "jobs_for",
            "native", "parse", "parse_mthp"]

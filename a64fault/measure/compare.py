@@ -1,8 +1,8 @@
 """Compare a probe run with the fault model, counter by counter.
 
-The model runs the same workload, size and THP settings with ``--policy
-none`` (what an unpatched kernel does) and the model kernel that matches the
-booted kernel's release (``model_kernel``).
+The model runs the same workload, size, page size and THP settings with
+``--policy none`` (what an unpatched kernel does), given the booted kernel's
+release: the model maps a release to its version's behaviours.
 """
 
 from __future__ import annotations
@@ -11,28 +11,11 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError
-from ..model import KERNELS, Setup, simulate
-from .counters import COUNTERS, mthp_measured, mthp_model
+from ..model import Setup, simulate
+from .counters import COUNTERS, mthp_counters
 from .report import Report
 
 POLICY = "none"
-
-
-def _version(text: str) -> tuple[int, ...]:
-    match = re.match(r"(\d+)\.(\d+)", text)
-    if not match:
-        raise InputError(f"cannot read a kernel version from {text!r}")
-    return int(match.group(1)), int(match.group(2))
-
-
-def model_kernel(release: str, known=None) -> str:
-    """The model kernel for a booted ``release``: the newest model version not
-    newer than it, else the oldest (the model's oldest behaviour is what every
-    older kernel does too)."""
-    names = sorted(known if known is not None else KERNELS, key=_version)
-    booted = _version(release)
-    older = [name for name in names if _version(name) <= booted]
-    return older[-1] if older else names[0]
 
 
 @dataclass
@@ -40,7 +23,7 @@ class Comparison:
     """One run, measured and modelled: ``counters`` lists (name, measured, model)."""
 
     kernel: str                     # the booted kernel's release
-    model_kernel: str
+    model_kernel: str               # the model's name for it (major.minor), "" if it could not run
     page_size: int
     workload: str
     thp: str
@@ -82,50 +65,43 @@ def effective_thp(run: dict) -> str:
 
 
 def effective_mthp(run: dict, pmd_size: int) -> dict[int, str]:
-    """{KiB: mode} of the mTHP sizes below the PMD size that were not "never"."""
+    """{KiB: mode} of the mTHP sizes whose mode is not the boot default (the
+    PMD size: inherit; the others: never)."""
     modes = {}
     for key, mode in run.get("settings", {}).items():
         match = re.fullmatch(r"hugepages-(\d+)kB", key)
-        if match and int(match.group(1)) * 1024 < pmd_size and mode != "never":
-            modes[int(match.group(1))] = mode
+        if match:
+            kb = int(match.group(1))
+            if mode != ("inherit" if kb * 1024 == pmd_size else "never"):
+                modes[kb] = mode
     return modes
 
 
-def model_row(run: dict, report: Report, kernel: str) -> dict:
-    """The model's row for ``run`` (TypeError/InputError when it cannot model it)."""
-    options: dict[str, object] = {}
-    if report.page_size != 4096:
-        options["page_size"] = report.page_size
-    mthp = effective_mthp(run, report.pmd_size)
-    if mthp:
-        options["mthp"] = mthp
-    if run["stride"] != report.page_size:
-        options["stride"] = run["stride"]
+def model_row(run: dict, report: Report) -> dict:
+    """The model's row for ``run`` on the booted release (InputError when it cannot model it)."""
+    mthp = tuple(f"{kb}K={mode}" for kb, mode in sorted(effective_mthp(run, report.pmd_size).items()))
     setup = Setup(workload=run["workload"], size=run["size_bytes"], thp=effective_thp(run),
-                  **options)  # type: ignore[arg-type]  # options the model may not have yet
-    return simulate(setup, kernels=[kernel], policies=[POLICY])[0]
+                  page_size=f"{report.page_size >> 10}K", mthp=mthp,
+                  stride=None if run["stride"] == report.page_size else run["stride"])
+    return simulate(setup, kernels=[report.release], policies=[POLICY])[0]
 
 
 def compare_run(run: dict, report: Report) -> Comparison:
     """Measured against modelled counters for one probe run."""
-    kernel = model_kernel(report.release)
-    comparison = Comparison(report.release, kernel, report.page_size, run["workload"],
+    comparison = Comparison(report.release, "", report.page_size, run["workload"],
                             effective_thp(run), effective_mthp(run, report.pmd_size),
                             run["size_bytes"])
     try:
-        row = model_row(run, report, kernel)
-    except (TypeError, InputError) as error:
+        row = model_row(run, report)
+        comparison.model_kernel = row["kernel"]
+    except InputError as error:
         row = {}
         comparison.model_error = f"the model cannot run this setting: {error}"
     for counter in COUNTERS:
         comparison.counters.append((counter.name,
                                     counter.measured(run, report.page_size, report.pmd_size),
                                     counter.model(row) if row else None))
-    measured_mthp = mthp_measured(run, report.pmd_size)
-    modelled_mthp = mthp_model(row) if row else None
-    for name in sorted(set(measured_mthp) | set(modelled_mthp or {})):
-        comparison.counters.append((name, measured_mthp.get(name, 0),
-                                    None if modelled_mthp is None else modelled_mthp.get(name, 0)))
+    comparison.counters += mthp_counters(run, row or None, report.pmd_size)
     return comparison
 
 

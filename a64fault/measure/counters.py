@@ -19,14 +19,16 @@ keeps the same number. What the kernel's numbers mean:
   (the probe quiets khugepaged, so 0 unless something is wrong).
 * ``llsc_retries``: LL/SC loops the probe reran because the store-exclusive
   failed (a fault between load- and store-exclusive clears the monitor).
-* ``private_pages``: base pages of the range mapped by PTEs to private
-  (non-zero) memory that are not part of a large folio (pagemap + kpageflags).
+* ``private_pages``: pages of the range mapped by PTEs to private (non-zero)
+  memory, mTHP folios' pages included (pagemap + kpageflags, less the
+  PMD-mapped THPs' pages).
 * ``pmd_thps``: PMD-mapped THPs in the range (smaps AnonHugePages / PMD size).
 * ``zero_pages``: PTEs of the range mapping the shared zero page.
 * ``huge_zero_pmds``: PMDs of the range mapping the huge zero page.
-* ``mthp_alloc`` / ``mthp_folios``: per mTHP size below the PMD size, the
-  faults that allocated a folio of that size (stats/anon_fault_alloc), and
-  the folios of that size mapped at the end.
+* ``mthp_alloc[SIZE]`` / ``mthp_folios[SIZE]``: per mTHP size below the PMD
+  size, the faults that allocated a folio of that size
+  (hugepages-<KB>kB/stats/anon_fault_alloc), and the folios of that size
+  mapped at the end.
 
 Not compared: ``thp_zero_page_alloc`` counts allocations of the one huge zero
 page (once per boot, or again after the shrinker freed it), not mappings of it.
@@ -62,12 +64,9 @@ def _row(*keys: str) -> Getter:
     return get
 
 
-def _folio_pages(run: dict, page: int) -> int:
-    return sum(int(kb) * 1024 // page * n for kb, n in run["mapping"]["folios"].items())
-
-
 def _private_pages(run, page, pmd):
-    return run["mapping"]["private"] - _folio_pages(run, page)
+    kb = run["mapping"]["anon_huge_kb"]
+    return None if kb < 0 else run["mapping"]["private"] - kb * 1024 // page
 
 
 def _pmd_thps(run, page, pmd):
@@ -99,39 +98,30 @@ COUNTERS = (
 )
 
 
-def mthp_measured(run: dict, pmd: int) -> dict[str, int]:
-    """``mthp_alloc[64K]``-style counters of mTHP sizes below the PMD size that
-    allocated or are mapped (absent sizes are zero)."""
-    values = {}
-    for kb, stats in sorted(run.get("mthp_stats", {}).items(), key=lambda kv: int(kv[0])):
+def mthp_counters(run: dict, row: dict | None, pmd: int) -> list[tuple[str, int, int | None]]:
+    """(name, measured, model) for each mTHP size below the PMD size that either
+    side saw: ``mthp_alloc[64K]`` (stats/anon_fault_alloc against the row's
+    ``mthp`` {size: allocations}) and ``mthp_folios[64K]`` (folios mapped at the
+    end; the model keeps no final folio state, so shown, not compared)."""
+    allocated: dict[int, int] = {}
+    for kb, stats in run.get("mthp_stats", {}).items():
         if int(kb) * 1024 < pmd and stats.get("anon_fault_alloc"):
-            values[f"mthp_alloc[{_size(int(kb))}]"] = stats["anon_fault_alloc"]
-    for kb, n in sorted(run["mapping"]["folios"].items(), key=lambda kv: int(kv[0])):
-        if int(kb) * 1024 < pmd:
-            values[f"mthp_folios[{_size(int(kb))}]"] = n
-    return values
+            allocated[int(kb)] = stats["anon_fault_alloc"]
+    folios = {int(kb): n for kb, n in run["mapping"]["folios"].items() if int(kb) * 1024 < pmd}
+    modelled = {_kib(size): n for size, n in (row or {}).get("mthp", {}).items()}
+    out: list[tuple[str, int, int | None]] = []
+    for kb in sorted(set(allocated) | set(modelled)):
+        out.append((f"mthp_alloc[{_size(kb)}]", allocated.get(kb, 0),
+                    modelled.get(kb, 0) if row else None))
+    for kb in sorted(folios):
+        out.append((f"mthp_folios[{_size(kb)}]", folios[kb], None))
+    return out
 
 
-def mthp_model(row: dict) -> dict[str, int] | None:
-    """The model's mTHP counters in the same names, or None when it has none.
-
-    Reads ``mthp_allocated`` and ``resident_mthp`` ({size name or KiB: count})."""
-    if "mthp_allocated" not in row and "resident_mthp" not in row:
-        return None
-    values = {}
-    for key, label in (("mthp_allocated", "mthp_alloc"), ("resident_mthp", "mthp_folios")):
-        for size, n in (row.get(key) or {}).items():
-            if n:
-                values[f"{label}[{_size(_kib(size))}]"] = n
-    return values
-
-
-def _kib(size) -> int:
-    if isinstance(size, int):
-        return size
-    text = str(size).upper().rstrip("B")
+def _kib(size: str) -> int:
+    """``64K`` -> 64, ``2M`` -> 2048 (the model's size names)."""
     units = {"K": 1, "M": 1 << 10, "G": 1 << 20}
-    return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text) // 1024
+    return int(size[:-1]) * units[size[-1].upper()]
 
 
 def _size(kb: int) -> str:
