@@ -189,7 +189,7 @@ def test_recorded_7_2_mthp_runs():
     results = compare(report)
     assert all(result.equal for result in results), [r.differences() for r in results]
     assert ("mthp_alloc[64K]", 1024, 1024) in results[1].counters
-    assert ("mthp_folios[64K]", 1024, None) in results[1].counters  # shown, not modelled
+    assert ("mthp_folios[64K]", 1024, 1024) in results[1].counters
 
 
 def test_recorded_16k_runs():

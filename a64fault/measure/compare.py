@@ -79,9 +79,9 @@ def effective_mthp(run: dict, pmd_size: int) -> dict[int, str]:
 
 def model_row(run: dict, report: Report) -> dict:
     """The model's row for ``run`` on the booted release (InputError when it cannot model it)."""
-    mthp = tuple(f"{kb}K={mode}" for kb, mode in sorted(effective_mthp(run, report.pmd_size).items()))
+    mthp: dict[int | str, str] = dict(effective_mthp(run, report.pmd_size))
     setup = Setup(workload=run["workload"], size=run["size_bytes"], thp=effective_thp(run),
-                  page_size=f"{report.page_size >> 10}K", mthp=mthp,
+                  page_size=report.page_size, mthp=mthp,
                   stride=None if run["stride"] == report.page_size else run["stride"])
     return simulate(setup, kernels=[report.release], policies=[POLICY])[0]
 

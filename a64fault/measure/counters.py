@@ -19,9 +19,8 @@ keeps the same number. What the kernel's numbers mean:
   (the probe quiets khugepaged, so 0 unless something is wrong).
 * ``llsc_retries``: LL/SC loops the probe reran because the store-exclusive
   failed (a fault between load- and store-exclusive clears the monitor).
-* ``private_pages``: pages of the range mapped by PTEs to private (non-zero)
-  memory, mTHP folios' pages included (pagemap + kpageflags, less the
-  PMD-mapped THPs' pages).
+* ``private_pages``: base pages of the range mapped to private (non-zero)
+  memory that are not part of a large folio (pagemap + kpageflags).
 * ``pmd_thps``: PMD-mapped THPs in the range (smaps AnonHugePages / PMD size).
 * ``zero_pages``: PTEs of the range mapping the shared zero page.
 * ``huge_zero_pmds``: PMDs of the range mapping the huge zero page.
@@ -65,8 +64,8 @@ def _row(*keys: str) -> Getter:
 
 
 def _private_pages(run, page, pmd):
-    kb = run["mapping"]["anon_huge_kb"]
-    return None if kb < 0 else run["mapping"]["private"] - kb * 1024 // page
+    in_folios = sum(int(kb) * 1024 // page * n for kb, n in run["mapping"]["folios"].items())
+    return run["mapping"]["private"] - in_folios
 
 
 def _pmd_thps(run, page, pmd):
@@ -102,19 +101,20 @@ def mthp_counters(run: dict, row: dict | None, pmd: int) -> list[tuple[str, int,
     """(name, measured, model) for each mTHP size below the PMD size that either
     side saw: ``mthp_alloc[64K]`` (stats/anon_fault_alloc against the row's
     ``mthp`` {size: allocations}) and ``mthp_folios[64K]`` (folios mapped at the
-    end; the model keeps no final folio state, so shown, not compared)."""
+    end against the row's ``resident_mthp``; None where the row has no value)."""
     allocated: dict[int, int] = {}
     for kb, stats in run.get("mthp_stats", {}).items():
         if int(kb) * 1024 < pmd and stats.get("anon_fault_alloc"):
             allocated[int(kb)] = stats["anon_fault_alloc"]
     folios = {int(kb): n for kb, n in run["mapping"]["folios"].items() if int(kb) * 1024 < pmd}
-    modelled = {_kib(size): n for size, n in (row or {}).get("mthp", {}).items()}
     out: list[tuple[str, int, int | None]] = []
-    for kb in sorted(set(allocated) | set(modelled)):
-        out.append((f"mthp_alloc[{_size(kb)}]", allocated.get(kb, 0),
-                    modelled.get(kb, 0) if row else None))
-    for kb in sorted(folios):
-        out.append((f"mthp_folios[{_size(kb)}]", folios[kb], None))
+    for label, measured, key in (("mthp_alloc", allocated, "mthp"),
+                                 ("mthp_folios", folios, "resident_mthp")):
+        has = row is not None and key in row
+        modelled = {_kib(size): n for size, n in (row or {}).get(key, {}).items() if n}
+        for kb in sorted(set(measured) | set(modelled)):
+            out.append((f"{label}[{_size(kb)}]", measured.get(kb, 0),
+                        modelled.get(kb, 0) if has else None))
     return out
 
 
