@@ -79,7 +79,7 @@ def effective_mthp(run: dict, pmd_size: int) -> dict[int, str]:
 
 def model_row(run: dict, report: Report) -> dict:
     """The model's row for ``run`` on the booted release (InputError when it cannot model it)."""
-    mthp: dict[int | str, str] = dict(effective_mthp(run, report.pmd_size))
+    mthp: dict[int | str, str] = {kb: mode for kb, mode in effective_mthp(run, report.pmd_size).items()}
     setup = Setup(workload=run["workload"], size=run["size_bytes"], thp=effective_thp(run),
                   page_size=report.page_size, mthp=mthp,
                   stride=None if run["stride"] == report.page_size else run["stride"])
