@@ -108,21 +108,21 @@ class PcCount:
 
 
 def count_by_pc(records: list[LiveRecord]) -> list[PcCount]:
-    """Per pc (in order of first record): faults, reads, writes, and double faults.
+    """Per process and pc (in order of first record): faults, reads, writes, double faults.
 
     A double fault is a read fault followed by the same task's next fault
     at the same pc and page being a write (kprobe), or simply being another
     fault there (perf, which records no access type).
     """
-    counts: dict[int, PcCount] = {}
+    counts: dict[tuple[str, int], PcCount] = {}
     previous: dict[int, LiveRecord] = {}
     for record in records:
-        count = counts.get(record.pc)
+        count = counts.get((record.process, record.pc))
         if count is None:
             # handle_mm_fault without FAULT_FLAG_USER: the kernel faulted on a user
             # address (copy_from_user and the like), so the pc is a kernel pc.
             kernel = record.flags is not None and not record.flags & FAULT_FLAG_USER
-            count = counts[record.pc] = PcCount(record.pc, record.process, record.symbol,
+            count = counts[record.process, record.pc] = PcCount(record.pc, record.process, record.symbol,
                                                 record.dso, kernel=kernel,
                                                 first_line=record.line)
         count.faults += 1

@@ -230,11 +230,23 @@ class PcReport:
 
 
 def explain_pcs(counts: list[PcCount], resolver: Resolver) -> list[PcReport]:
-    """Resolve each pc and count, per policy, the write faults an upgrade would spare."""
+    """Resolve each pc and count, per policy, the write faults an upgrade would spare.
+
+    With --elf, user pcs of the tasks named like PROG are looked up in it (all
+    of them when no task is).
+    """
+    named = any(resolver.runs_elf(count.process) for count in counts)
     out = []
     for count in counts:
-        lookup = (resolver.kernel(count.pc, None, None) if count.kernel
-                  else resolver.user(count.pc))
+        if count.pc == 0 and count.kernel:
+            lookup = Lookup(None, note="no pc: handle_mm_fault had no pt_regs "
+                                       "(get_user_pages or a remote fault)")
+        elif count.kernel:
+            lookup = resolver.kernel(count.pc, None, None)
+        elif named and not resolver.runs_elf(count.process):
+            lookup = Lookup(None, note=f"task {count.process} does not run --elf")
+        else:
+            lookup = resolver.user(count.pc)
         text = classification = None
         spared = {}
         if lookup.word is not None:
@@ -269,8 +281,8 @@ def pc_to_json(item: PcReport) -> dict:
 
 def pc_table(items: list[PcReport]) -> str:
     """The per-instruction double-fault table of live records."""
-    header = (f"{'pc':>18} {'faults':>7} {'reads':>6} {'writes':>6} {'double':>6}  "
-              f"{'word':8}  instruction / kind / write faults spared per policy")
+    header = (f"{'task':<15} {'pc':>18} {'faults':>6} {'reads':>6} {'writes':>6} {'execs':>5} "
+              f"{'double':>6}  {'word':8}  instruction / kind / write faults spared per policy")
     lines = ["live fault records by instruction:", header]
     for item in items:
         count = item.count
@@ -282,8 +294,9 @@ def pc_table(items: list[PcReport]) -> str:
                 ", ".join(f"{policy} {number}" for policy, number in item.spared.items())
         elif item.lookup.note:
             what = item.lookup.note
-        lines.append(f"{count.pc:#18x} {count.faults:7d} {reads:>6} {count.writes:6d} "
-                     f"{count.double_faults:6d}  {word:8}  {what}")
+        lines.append(f"{count.process[:15]:<15} {count.pc:#18x} {count.faults:6d} {reads:>6} "
+                     f"{count.writes:6d} {count.execs:5d} {count.double_faults:6d}  {word:8}  "
+                     f"{what}")
     return "\n".join(lines)
 
 

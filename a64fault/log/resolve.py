@@ -8,9 +8,11 @@ kernel pc, ``--vmlinux`` at ``sym+off`` (or the pc itself); for a user pc,
   file offset (pc - start + offset), which the ELF's executable sections turn
   into an ELF address;
 * with ``--base`` (the load bias: where PROG's address 0 is mapped): pc - base;
-* with the ``prog[start+size]`` a user fault line prints: the mapping holds the
-  executable segment, whose first page is the page of the lowest executable
-  section, so the address is pc - start + that page (both for PIE and non-PIE);
+* with the ``prog[start+size]`` a user fault line prints, for a PIE: the pc
+  executes in that mapping, so it holds the executable segment, whose first
+  page is the page of the lowest executable section: pc - start + that page
+  (a pc outside the printed mapping, e.g. a jump to nowhere, is not looked up:
+  print_vma_addr names the next mapping up);
 * otherwise, for a non-PIE (ET_EXEC) PROG: the pc itself.
 """
 
@@ -23,6 +25,8 @@ from ..errors import InputError, reading
 from .records import Vma
 
 PAGE_BYTES = 4096
+#: A task's comm holds 15 characters (TASK_COMM_LEN 16 with the NUL).
+TASK_COMM_CHARS = 15
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,10 @@ class Resolver:
         return min(vaddr for _n, vaddr, _o, _s in ranges) // PAGE_BYTES * PAGE_BYTES \
             if ranges else None
 
+    def runs_elf(self, process: str | None) -> bool:
+        """Whether a task named ``process`` may be running --elf (comm is cut to 15 chars)."""
+        return self._elf_name is not None and process == self._elf_name[:TASK_COMM_CHARS]
+
     def user(self, pc: int | None, vma: Vma | None = None) -> Lookup:
         """The word at a user pc, from --elf."""
         if pc is None:
@@ -113,10 +121,17 @@ class Resolver:
         if vma is not None:
             if Path(vma.name).name != self._elf_name:
                 return Lookup(None, note=f"pc {pc:#x} is in {vma.name}, not {self._elf_name}")
-            page = self._lowest_exec_page()
-            if page is None:
-                return Lookup(None, note=f"{self._elf_name} has no executable section")
-            return self._elf_word(self.elf, pc - vma.start + page, f"{name} at pc - mapping start")
+            if not vma.start <= pc < vma.start + vma.size:
+                # print_vma_addr() names the first mapping ending above the pc.
+                return Lookup(None, note=f"pc {pc:#x} is outside the mapping the kernel "
+                                         f"printed ({vma.name}[{vma.start:x}+{vma.size:x}])")
+            if self.elf.elf_type != "ET_EXEC":
+                # The pc executes there, so the mapping holds the executable segment.
+                page = self._lowest_exec_page()
+                if page is None:
+                    return Lookup(None, note=f"{self._elf_name} has no executable section")
+                return self._elf_word(self.elf, pc - vma.start + page,
+                                      f"{name} at pc - mapping start")
         if self.elf.elf_type == "ET_EXEC":
             return self._elf_word(self.elf, pc, f"{name} at the pc")
         return Lookup(None, note=f"{self._elf_name} is position-independent: give --base or --maps")

@@ -1,0 +1,111 @@
+"""`a64fault log` on a real recording: Debian's 6.1.0-57-cloud-arm64 kernel booted under
+QEMU (TCG, -cpu max), its serial console as captured (CRLF line ends, boot log, program
+output and ftrace text interleaved), made by fixtures/logs/record.py.
+
+The programs that faulted (fixtures/logs/faults, static, and faults-pie, static PIE)
+are the ones recorded; their instructions are read from them, not assumed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from a64fault.decoder.elf import ElfImage
+from a64fault.log import Resolver, count_by_pc, explain, explain_pcs, read_path
+from a64fault.log.records import USER
+from a64fault.log.resolve import read_maps
+
+LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
+CONSOLE = LOGS / "debian-6.1-qemu.txt"
+
+
+@pytest.fixture(scope="module")
+def found():
+    return read_path(CONSOLE)
+
+
+@pytest.fixture(scope="module")
+def faults():
+    with ElfImage(LOGS / "faults") as image:
+        yield image
+
+
+@pytest.fixture(scope="module")
+def faults_pie():
+    with ElfImage(LOGS / "faults-pie") as image:
+        yield image
+
+
+def test_the_boot_log_holds_exactly_the_five_user_faults(found):
+    # ~230 lines of real boot log, the programs' output and the trace: no false report.
+    assert [(r.kind, r.process, r.esr) for r in found.reports] == [
+        ("user", "faults", 0x92000046), ("user", "faults", 0x92000006),
+        ("user", "faults", 0x92000021), ("user", "faults", 0x82000006),
+        ("user", "faults-pie", 0x92000004)]
+    for report in found.reports:
+        assert report.el == USER and report.pc is not None and report.vma is not None
+        assert report.cpu == 0 and not report.cut_off
+        # The kernel's printed class and fault names agree with a64fault's decode.
+        assert explain(report, Resolver(), "atomic").mismatches == []
+
+
+def test_the_atomic_fault_is_reported_as_a_read(found, faults):
+    segv, atomic, unaligned, iabt, _ = found.reports
+    resolver = Resolver(faults)
+    store = explain(segv, resolver, "atomic")
+    assert store.text == "str w10, [x9]" and store.decision.reported == "write"
+    for report in (atomic, unaligned):
+        done = explain(report, resolver, "atomic")
+        assert done.lookup.address == faults.address_of("stadd_zero")
+        assert done.text == "stadd wzr, [x0]" and done.syndrome.wnr == 0
+        assert done.decision.reported == "read" and done.decision.upgraded
+    assert explain(unaligned, resolver, "atomic").syndrome.fault_type == "alignment"
+    jump = explain(iabt, resolver, "atomic")
+    assert jump.syndrome.is_instruction_abort and jump.lookup.word is None
+
+
+def test_pie_fault_through_the_printed_mapping(found, faults_pie):
+    done = explain(found.reports[-1], Resolver(faults_pie), "atomic")
+    assert faults_pie.elf_type == "ET_DYN"
+    assert done.lookup.address == faults_pie.address_of("stadd_zero")
+    assert done.text == "stadd wzr, [x0]" and done.decision.upgraded
+
+
+def test_recorded_kprobe_records(found):
+    records = found.records
+    assert len(records) > 100 and {r.source for r in records} == {"kprobe"}
+    assert {r.flags for r in records if r.process == "faults" and r.pc < 1 << 48} >= {
+        0x254, 0x255, 0x354}
+
+
+def test_recorded_pretouch_double_faults(found, faults):
+    items = explain_pcs(count_by_pc(found.records), Resolver(faults))
+    (stadd,) = [item for item in items if item.lookup.word is not None
+                and item.classification.kind.value == "atomic-rmw"]
+    count = stadd.count
+    assert count.pc == faults.address_of("stadd_zero") and count.process == "faults"
+    # 16 pages: each a read fault (0x254) then a write fault (0x255) at the same pc.
+    assert (count.faults, count.reads, count.writes, count.double_faults) == (32, 16, 16, 16)
+    assert stadd.spared == {"none": 0, "kernel-v5": 16, "atomic": 16, "atomic+exclusive": 16}
+    # Other tasks' pcs are not looked up in --elf.
+    assert all(item.lookup.word is None for item in items if item.count.process != "faults")
+
+
+def test_recorded_kernel_mode_faults(found):
+    kernel = [c for c in count_by_pc(found.records) if c.kernel]
+    assert kernel and all(c.pc >= 1 << 48 or c.pc == 0 for c in kernel)
+
+
+def test_recorded_pie_records_through_the_recorded_maps(found, faults_pie, tmp_path):
+    lines = CONSOLE.read_text().replace("\r", "").splitlines()
+    start = lines.index("=== /proc/PID/maps of faults-pie") + 1
+    maps = tmp_path / "maps"
+    maps.write_text("\n".join(line for line in lines[start:start + 7]) + "\n")
+    resolver = Resolver(faults_pie, maps=read_maps(maps))
+    items = [item for item in explain_pcs(count_by_pc(found.records), resolver)
+             if item.count.process == "faults-pie" and item.lookup.word is not None]
+    (stadd,) = [item for item in items if item.classification.kind.value == "atomic-rmw"]
+    assert stadd.lookup.address == faults_pie.address_of("stadd_zero")
+    assert (stadd.count.faults, stadd.count.double_faults) == (32, 16)
