@@ -152,6 +152,14 @@ def test_qemu_command_is_single_threaded_tcg(tmp_path):
     argv = command(tmp_path / "Image", tmp_path / "initrd")
     assert argv[argv.index("-accel") + 1] == "tcg,thread=single"
     assert argv[argv.index("-smp") + 1] == "1"
+    assert argv[argv.index("-append") + 1] == "console=ttyAMA0 rdinit=/init loglevel=1 panic=-1"
+
+
+def test_qemu_command_appends_kernel_parameters(tmp_path):
+    argv = command(tmp_path / "Image", tmp_path / "initrd", append="foo.switch=0")
+    assert argv[argv.index("-append") + 1].endswith(" panic=-1 foo.switch=0")
+    with pytest.raises(InputError, match="one line"):
+        command(tmp_path / "Image", tmp_path / "initrd", append="a\nb")
 
 
 @pytest.mark.parametrize("extra", [("-accel", "tcg,thread=multi"), ("-smp", "4"),

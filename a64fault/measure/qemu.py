@@ -49,19 +49,26 @@ def check_single_threaded(args: list[str] | tuple[str, ...]) -> None:
 
 
 def command(image: Path, initrd: Path, *, memory_mb: int = DEFAULT_MEMORY_MB,
-            qemu: str = QEMU, extra_args: tuple[str, ...] = ()) -> list[str]:
-    """The QEMU command line booting ``image`` with ``initrd``."""
+            qemu: str = QEMU, extra_args: tuple[str, ...] = (), append: str = "") -> list[str]:
+    """The QEMU command line booting ``image`` with ``initrd``; ``append`` adds
+    kernel command-line parameters (e.g. a patched kernel's switch)."""
     check_single_threaded(extra_args)
+    if any(c in append for c in "\r\n\0"):
+        raise InputError("the extra kernel command line must be one line")
     return [qemu, "-M", "virt", "-cpu", "max", "-smp", "1", "-accel", ACCEL,
             "-m", str(memory_mb), "-nodefaults", "-display", "none", "-monitor", "none",
             "-serial", "stdio", "-no-reboot", "-kernel", str(image), "-initrd", str(initrd),
-            "-append", APPEND, *extra_args]
+            "-append", f"{APPEND} {append}".strip(), *extra_args]
 
 
 def boot(image: str | os.PathLike, jobs: list[Job], *, memory_mb: int = DEFAULT_MEMORY_MB,
          timeout: float = DEFAULT_TIMEOUT, qemu: str | None = None,
-         extra_args: tuple[str, ...] = (), probe: bytes | None = None) -> Report:
+         extra_args: tuple[str, ...] = (), append: str = "",
+         probe: bytes | None = None) -> Report:
     """Boot ``image`` once, run ``jobs`` in order, and return the parsed report.
+
+    ``append``: extra kernel command-line parameters; ``extra_args``: extra
+    QEMU options (none that would enable multi-threaded TCG).
 
     The report's ``console`` holds the whole console text and ``seconds`` the
     boot's wall time. InputError when QEMU or the image is missing, the boot
@@ -76,7 +83,8 @@ def boot(image: str | os.PathLike, jobs: list[Job], *, memory_mb: int = DEFAULT_
     with tempfile.TemporaryDirectory(prefix="a64fault-measure-") as tmp:
         initrd = Path(tmp) / "initramfs.cpio"
         initrd.write_bytes(initramfs.build(jobs, probe))
-        argv = command(image, initrd, memory_mb=memory_mb, qemu=qemu, extra_args=extra_args)
+        argv = command(image, initrd, memory_mb=memory_mb, qemu=qemu, extra_args=extra_args,
+                       append=append)
         started = time.monotonic()
         try:
             done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
