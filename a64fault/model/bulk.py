@@ -51,10 +51,12 @@ def codes_of(state: RegionState) -> np.ndarray:
 
 def table_state(codes: np.ndarray) -> RegionState:
     """The TABLE RegionState of an array of PTE codes, run-length encoded."""
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(codes)) + 1))
-    lengths = np.diff(np.concatenate((starts, [len(codes)])))
-    return RegionState(Pmd.TABLE, tuple((int(n), PTES_BY_CODE[codes[s]])
-                                        for s, n in zip(starts, lengths)))
+    changes = (np.flatnonzero(codes[1:] != codes[:-1]) + 1).tolist()
+    starts = [0, *changes]
+    ends = [*changes, len(codes)]
+    values = codes[starts].tolist()
+    return RegionState(Pmd.TABLE, tuple((end - start, PTES_BY_CODE[value])
+                                        for start, end, value in zip(starts, ends, values)))
 
 
 class RegionSweep:
@@ -67,6 +69,7 @@ class RegionSweep:
         self.block_order = max(template.mthp_orders, default=0)
         self._regions: dict = {}
         self._blocks: dict = {}
+        self._firsts: dict = {}
 
     def run(self, state: RegionState, offset: int, count: int,
             stride: int) -> tuple[RegionState, Counters]:
@@ -84,27 +87,59 @@ class RegionSweep:
     def _run(self, state: RegionState, pages: np.ndarray) -> tuple[RegionState, Counters]:
         counters = Counters()
         i, n = 0, len(pages)
-        region = None
-        if state.pmd is not Pmd.TABLE:
-            region = Region(state, self.ptes_per_table)
-            while i < n and region.pmd is not Pmd.TABLE:
-                before = region.pmd
-                page_counters = Counters()
-                run_program(self.ops, region, int(pages[i]), self._context(page_counters),
-                            self.policy)
-                counters.add(page_counters)
-                i += 1
-                if region.pmd is before:  # nothing changed: every later page does the same
-                    counters.add(page_counters, n - i)
-                    i = n
-            if region.ptes is None or i == n:
-                return region.freeze(), counters
-            codes = np.array([PTE_CODES[pte] for pte in region.ptes], dtype=np.int8)
-        else:
+        codes = None
+        while i < n and state.pmd is not Pmd.TABLE:
+            after, page_counters, table = self._first_page(state, int(pages[i]))
+            counters.add(page_counters)
+            i += 1
+            if after == state:  # nothing changed: every later page does the same
+                counters.add(page_counters, n - i)
+                return state, counters
+            if table is not None:
+                codes = table
+                break
+            state = after
+        if codes is None:
+            if state.pmd is not Pmd.TABLE:
+                return state, counters
             codes = codes_of(state)
         if i < n:
             self._blocks_run(codes, pages[i:], counters)
         return table_state(codes), counters
+
+    def _first_page(self, state: RegionState,
+                    page: int) -> tuple[RegionState, Counters, np.ndarray | None]:
+        """The program on ``page`` of a region whose PMD is not a table: (state after,
+        counters, the PTE codes when the PMD became a table, else None)."""
+        shifts = self.block_order == 0 and self.template.vma_pages == (0, self.ptes_per_table)
+        if shifts:  # page 0's result, moved to ``page``: no block or VMA edge tells pages apart
+            if state not in self._firsts:
+                first = self._first_page_at(state, 0)
+                table = first[2]
+                # No shortcut when the first page changed more than its own PTE.
+                shiftable = table is None or bool((table[1:] == table[-1]).all())
+                self._firsts[state] = first if shiftable else None
+            memo = self._firsts[state]
+            if memo is None:
+                return self._first_page_at(state, page)
+            after, counters, table = memo
+            if table is None:
+                return after, counters, None
+            moved = np.full(self.ptes_per_table, table[-1], dtype=np.int8)
+            moved[page] = table[0]
+            return after, counters, moved
+        return self._first_page_at(state, page)
+
+    def _first_page_at(self, state: RegionState,
+                       page: int) -> tuple[RegionState, Counters, np.ndarray | None]:
+        region = Region(state, self.ptes_per_table)
+        counters = Counters()
+        run_program(self.ops, region, page, self._context(counters), self.policy)
+        after = region.freeze()
+        if region.ptes is None:
+            return after, counters, None
+        return after, counters, np.fromiter(map(PTE_CODES.__getitem__, region.ptes), np.int8,
+                                            len(region.ptes))
 
     def _blocks_run(self, codes: np.ndarray, pages: np.ndarray, counters: Counters) -> None:
         """Run the program on ``pages`` (ascending) of a page table, block by block; edits ``codes``."""

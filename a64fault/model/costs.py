@@ -26,9 +26,11 @@ class, tens to a hundred cores), with its reasoning:
 * ``alloc_mthp`` 0.5 us: a large folio below the PMD size (16 KiB - 1 MiB with
   4 KiB pages) from the buddy lists, no compaction; between ``alloc_4k``
   (per-CPU lists) and ``alloc_2m``.
-* ``predicate`` 0.002 us: the upgrade predicate run on the 32-bit word, as
-  measured (bench/bench_decision.py: a few nanoseconds for mask-and-compare
-  code such as kernel-v5's or the generated predicate);
+* ``predicate`` 0.01 us: the generated predicate (``a64fault predicate --lang
+  c``, nine mask-and-compare terms for ``atomic``) on one word, as measured by
+  bench/bench_decision.py with cc -O2: 7-9 ns net per call on the shared
+  x86_64 build machine (the model's own words, or mostly random words);
+  rounded up to 10 ns for an arm64 core;
 * ``user_read`` 0.05 us: get_user() of the 4-byte instruction at ELR with
   page faults disabled: user-access enable/disable around one load that
   usually hits L2 (the line was just fetched as an instruction). An
@@ -73,7 +75,7 @@ class Costs:
     pmd_split: float = 2.0 * MICROSECOND
     collapse_copy_2m: float = 150.0 * MICROSECOND
     alloc_mthp: float = 0.5 * MICROSECOND
-    predicate: float = 0.002 * MICROSECOND
+    predicate: float = 0.01 * MICROSECOND
     user_read: float = 0.05 * MICROSECOND
 
     def decide_seconds(self, c: Counters) -> float:

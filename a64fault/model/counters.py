@@ -48,8 +48,8 @@ class Counters:
 
     def add(self, other: Counters, times: int = 1) -> None:
         """Add ``times`` copies of ``other`` to these counters."""
-        for name in FIELDS:
-            setattr(self, name, getattr(self, name) + times * getattr(other, name))
+        mine, theirs = self.__dict__, other.__dict__
+        mine.update({name: mine[name] + times * theirs[name] for name in FIELDS if theirs[name]})
         for key, value in other.fault_classes.items():
             self.fault_classes[key] += times * value
         for order, value in other.mthp_orders.items():

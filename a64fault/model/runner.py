@@ -161,11 +161,12 @@ def _row(setup: Setup, sim: Simulation, size: int) -> dict:
         "size_bytes": size,
     }
     row.update({key: counts[key] for key in ROW_KEYS if key in counts})
-    row["rss_bytes"] = sim.rss_bytes()
+    final = sim.mapping()
+    row["rss_bytes"] = ((final.base_pages + final.mthp_pages) * g.page_size
+                        + final.thps * g.pmd_size)
     row["decide_seconds"] = setup.costs.decide_seconds(c)
     row["est_seconds"] = setup.costs.seconds(c, g)
     row.update({key: value for key, value in counts.items() if key not in row})
-    final = sim.mapping()
     row["resident_pages"] = final.base_pages
     row["resident_mthp_pages"] = final.mthp_pages
     row["resident_thp"] = final.thps
