@@ -11,11 +11,20 @@ The public API:
 * ``a64fault.esr.decode(esr)`` -> the named fields of an ESR_ELx value.
 """
 
+from typing import TYPE_CHECKING
+
 from .classify import Classification, classify
 from .errors import InputError
-from .fault import Decision, decide
 from .kinds import Kind
-from .policies import POLICIES, upgrades
+
+if TYPE_CHECKING:
+    from .fault import Decision, decide
+    from .policies import POLICIES, upgrades
+
+#: Public names imported on first use, so that ``a64fault scan`` and other
+#: commands start without loading what they do not need. (``classify`` stays
+#: eager: importing the submodule of that name would otherwise shadow the function.)
+_LAZY = {"Decision": "fault", "decide": "fault", "POLICIES": "policies", "upgrades": "policies"}
 
 __all__ = [
     "Classification", "Decision", "InputError", "Kind", "POLICIES",
@@ -39,8 +48,12 @@ def classify_array(words):
 
 
 def __getattr__(name):
-    if name == "esr":
-        import importlib
+    import importlib
 
+    if name == "esr":
         return importlib.import_module(".esr", __name__)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(name)

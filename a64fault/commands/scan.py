@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 
 import click
@@ -37,6 +36,8 @@ def _results(jobs, tasks):
         for task in tasks:
             yield _scan_one(task)
         return
+    from concurrent.futures import ProcessPoolExecutor
+
     # Loaded once here, shared by the forked workers instead of loaded by each.
     from .. import listing, scan, vector  # noqa: F401
 

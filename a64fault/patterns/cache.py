@@ -22,7 +22,6 @@ import json
 import os
 import struct
 import sys
-import tempfile
 import zlib
 from contextlib import suppress
 from pathlib import Path
@@ -106,6 +105,8 @@ def store(name: str, key: str, blobs: dict[str, bytes], meta: dict | None = None
     header = json.dumps({"key": key, "meta": meta or {},
                          "blobs": [[n, len(b), zlib.crc32(b)] for n, b in blobs.items()]},
                         separators=(",", ":")).encode()
+    import tempfile
+
     written = None
     try:
         folder = cache_dir()

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import bisect
 import mmap
+import os
 import re
 from pathlib import Path
 
-from ...errors import InputError, reading
+from ...errors import InputError, open_input, reading
 from ...numbers import parse_int
 from ...word import WORD_BYTES
 from .debugfile import DEFAULT_DEBUG_DIR, find_debug_file
@@ -56,8 +57,8 @@ class ElfImage:
         self.path = Path(path)
         self.debug_dir = Path(debug_dir)
         self._data: mmap.mmap | None = None
-        with reading(self.path, "ELF file"), open(self.path, "rb") as handle:
-            if self.path.stat().st_size == 0:
+        with open_input(self.path, "ELF file") as handle, reading(self.path, "ELF file"):
+            if os.fstat(handle.fileno()).st_size == 0:
                 raise InputError(f"{self.path}: not an ELF file (empty)")
             self._data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         try:
@@ -72,6 +73,7 @@ class ElfImage:
         self.elf_type: str = self.layout.elf_type
         self.is_relocatable: bool = self.layout.is_relocatable
         self._symbol_table: SymbolTable | None = None
+        self._named: list[Symbol] | None = None
         self._mapping_symbols: list[tuple[int, str]] = []
         #: The separate debug file the symbols came from, if any (after the first query).
         self.debug_file: Path | None = None
@@ -80,34 +82,43 @@ class ElfImage:
 
     @property
     def symbols(self) -> SymbolTable:
+        """All named symbols, PLT stubs included (read on first use)."""
         if self._symbol_table is None:
+            named = self._tables()
             try:
-                self._symbol_table = self._load_symbols()
-            except InputError:
-                raise
+                self._symbol_table = SymbolTable(named + plt_symbols(self.layout), self.layout)
             except _PARSE_ERRORS as error:
-                raise InputError(f"{self.path}: corrupt symbol table ({_first_line(error)})") from None
+                raise InputError(f"{self.path}: corrupt PLT ({_first_line(error)})") from None
         return self._symbol_table
 
-    def _load_symbols(self) -> SymbolTable:
-        layout = self.layout
-        found, self._mapping_symbols = read_symbol_table(layout, ".symtab")
-        if not found and layout.sections:
-            found = self._debug_file_symbols()
-        if not found:
-            found, _ = read_symbol_table(layout, ".dynsym")
-        return SymbolTable(found + plt_symbols(layout), layout)
+    def _tables(self) -> list[Symbol]:
+        """Named symbols of .symtab, else the debug file, else .dynsym; and the
+        mapping symbols (read once; no PLT, so no Capstone)."""
+        if self._named is None:
+            layout = self.layout
+            try:
+                found, self._mapping_symbols = read_symbol_table(layout, ".symtab")
+                if not found and layout.sections:
+                    found, self._mapping_symbols = self._debug_file_symbols()
+                if not found:
+                    found, _ = read_symbol_table(layout, ".dynsym")
+            except _PARSE_ERRORS as error:
+                raise InputError(f"{self.path}: corrupt symbol table ({_first_line(error)})") \
+                    from None
+            self._named = found
+        return self._named
 
-    def _debug_file_symbols(self) -> list[Symbol]:
-        """.symtab of the separate debug file, its sections mapped to ours by name."""
+    def _debug_file_symbols(self) -> tuple[list[Symbol], list[tuple[int, str]]]:
+        """(symbols, mapping symbols) of the separate debug file's .symtab, its
+        sections mapped to ours by name."""
         path = find_debug_file(self.layout, self.path, self.debug_dir)
         if path is None:
-            return []
+            return [], []
         try:
-            with reading(path, "debug file"), open(path, "rb") as handle:
+            with open_input(path, "debug file") as handle, reading(path, "debug file"):
                 data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except (InputError, ValueError):
-            return []
+            return [], []
         try:
             debug = ElfLayout(data, path, require_bytes=False)
             ours = {s.name: s.index for s in self.layout.sections if s.name}
@@ -116,14 +127,14 @@ class ElfImage:
             def remap(shndx: int) -> int | None:
                 return ours.get(names[shndx]) if shndx < len(names) else None
 
-            symbols, _ = read_symbol_table(debug, ".symtab", remap, self.layout)
+            symbols, mapping = read_symbol_table(debug, ".symtab", remap, self.layout)
         except (InputError, *_PARSE_ERRORS):
-            symbols = []  # an unusable debug file is as good as none
+            symbols, mapping = [], []  # an unusable debug file is as good as none
         finally:
             data.close()
         if symbols:
             self.debug_file = path
-        return symbols
+        return symbols, mapping
 
     def symbolize(self, vaddr: int, *, demangled: bool = False) -> str | None:
         """``name`` or ``name+0x10`` for the symbol holding vaddr (demangled on request)."""
@@ -236,7 +247,7 @@ class ElfImage:
         ``$x`` starts A64 code, ``$d`` data (literal pools, jump tables).
         ``$x.foo``/``$d.foo`` count as ``$x``/``$d``. Empty for stripped files.
         """
-        self.symbols  # noqa: B018 - loads them
+        self._tables()
         return list(self._mapping_symbols)
 
     def mapping_at(self, vaddr: int) -> str | None:

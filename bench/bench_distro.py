@@ -1,0 +1,316 @@
+"""`a64fault scan` over a Debian bookworm arm64 distribution, side by side with GNU objdump.
+
+Run from the repository root::
+
+    python bench/bench_distro.py            # everything (about 10 minutes on 2 cores)
+    python bench/bench_distro.py --quick    # the checks and the small-file start only
+
+On first use it downloads the packages below with ``apt-get download
+PKG:arm64`` (arm64 must be a dpkg foreign architecture) and unpacks them with
+``dpkg-deb -x`` into bench/_work/distro/ (never committed). It then reports,
+each side of a ratio measured in the same run:
+
+* the whole set with ``a64fault scan -j 2`` against a loop of
+  ``aarch64-linux-gnu-objdump -d`` over the same files;
+* the five largest files one by one;
+* the start of one small file (libatomic.so.1), median of 10, with Python's
+  own start beside it;
+* ``--kind load`` on postgres against objdump on that file;
+
+and checks, failing loudly when one does not hold:
+
+* every kernel module's listed instructions: symbol and section agree with
+  ``readelf -sW`` / ``readelf -SW`` (symbol in the same section, value +
+  offset = the listed offset);
+* ``vsock_loopback.ko``'s CASA at ``.exit.text+0x58``;
+* demangled names (C++ in libstdc++ and libjvm) resolve back to their address;
+* libc.so.6 is named through libc6-dbg's build-id debug file;
+* the likely-data rule on libcrypto.so.3: how many of the listed atomics
+  remain, and, for each word it drops or keeps, how many of its 16
+  neighbours objdump cannot decode.
+
+Prints a Markdown table and writes it to bench/_work/distro/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "_work" / "distro"
+DEBS = WORK / "debs"
+ROOT = WORK / "root"
+DEBUG_DIR = ROOT / "usr" / "lib" / "debug"
+OBJDUMP = "aarch64-linux-gnu-objdump"
+READELF = "aarch64-linux-gnu-readelf"
+PACKAGES = ["libc6", "libc6-dbg", "libstdc++6", "libgomp1", "libatomic1", "libssl3",
+            "openjdk-17-jre-headless", "postgresql-15", "qemu-system-arm",
+            "linux-image-cloud-arm64"]
+LIB = ROOT / "usr" / "lib" / "aarch64-linux-gnu"
+A64FAULT = ["a64fault"]
+
+rows: list[tuple[str, str, str, str]] = []
+failures: list[str] = []
+
+
+def report(what: str, ours: str, theirs: str, ratio: str) -> None:
+    rows.append((what, ours, theirs, ratio))
+    print(f"{what:<58} {ours:>12} {theirs:>12} {ratio:>8}", flush=True)
+
+
+def check(ok: bool, what: str) -> None:
+    print(("ok    " if ok else "FAIL  ") + what, flush=True)
+    if not ok:
+        failures.append(what)
+
+
+def fetch() -> None:
+    """apt-get download + dpkg-deb -x of PACKAGES (once)."""
+    DEBS.mkdir(parents=True, exist_ok=True)
+    for package in PACKAGES:
+        if package == "linux-image-cloud-arm64":  # a metapackage: take what it depends on
+            depends = subprocess.run(["apt-cache", "depends", f"{package}:arm64"],
+                                     capture_output=True, text=True, check=True).stdout
+            package = re.search(r"Depends: (linux-image-\S+?)(?::arm64)?\n", depends)[1]
+        if any(DEBS.glob(f"{package}_*_arm64.deb")):
+            continue
+        print(f"apt-get download {package}:arm64", flush=True)
+        subprocess.run(["apt-get", "download", f"{package}:arm64"], cwd=DEBS, check=True,
+                       capture_output=True)
+    if not ROOT.exists():
+        ROOT.mkdir()
+        for deb in sorted(DEBS.glob("*.deb")):
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(ROOT)], check=True)
+
+
+def timed(command, repeat: int = 1, **kwargs) -> float:
+    """Median wall seconds of ``repeat`` runs of command (output discarded)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=False, **kwargs)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def elf_files() -> list[str]:
+    from a64fault.scanfiles import find_files
+
+    return find_files([str(ROOT)]).files
+
+
+def whole_set(files: list[str]) -> dict:
+    out = WORK / "scan.jsonl"
+    start = time.perf_counter()
+    with open(out, "w") as handle:
+        subprocess.run([*A64FAULT, "scan", "-j", "2", "--json", "--summary",
+                        "--debug-dir", str(DEBUG_DIR), str(ROOT)], stdout=handle, check=False)
+    ours = time.perf_counter() - start
+    start = time.perf_counter()
+    for path in files:
+        subprocess.run([OBJDUMP, "-d", path], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+    theirs = time.perf_counter() - start
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    summary = lines[-1]
+    report(f"whole set: {summary['files']} ELF files ({summary['failed']} failed), -j 2 "
+           "vs objdump loop", f"{ours:.1f} s", f"{theirs:.1f} s", f"{theirs / ours:.1f}x")
+    check(summary["files"] + summary["failed"] == len(files),
+          f"the scan covered the {len(files)} ELF files the walk finds")
+    return {"summary": summary, "results": {r["file"]: r for r in lines[:-1] if "file" in r}}
+
+
+def largest(files: list[str]) -> None:
+    for path in sorted(files, key=lambda p: os.path.getsize(p), reverse=True)[:5]:
+        ours = timed([*A64FAULT, "scan", path], 3)
+        theirs = timed([OBJDUMP, "-d", path], 3)
+        size = os.path.getsize(path) / 1e6
+        report(f"{Path(path).name} ({size:.0f} MB), median of 3", f"{ours:.2f} s",
+               f"{theirs:.2f} s", f"{theirs / ours:.1f}x")
+
+
+def start_up() -> None:
+    small = str(LIB / "libatomic.so.1")
+    subprocess.run([*A64FAULT, "scan", small], stdout=subprocess.DEVNULL, check=True)  # cache
+    ours = timed([*A64FAULT, "scan", small], 10)
+    python = timed([sys.executable, "-c", "pass"], 10)
+    theirs = timed([OBJDUMP, "-d", small], 10)
+    report("start: scan libatomic.so.1 (67 KB), median of 10", f"{ours * 1000:.0f} ms",
+           f"{theirs * 1000:.0f} ms", f"{theirs / ours:.2f}x")
+    report("  of which Python's own start (python -c pass)", f"{python * 1000:.0f} ms", "", "")
+
+
+def kind_load() -> None:
+    postgres = str(ROOT / "usr" / "lib" / "postgresql" / "15" / "bin" / "postgres")
+    ours = timed([*A64FAULT, "scan", "--kind", "load", postgres], 3)
+    theirs = timed([OBJDUMP, "-d", postgres], 3)
+    report("postgres --kind load (listing every load), median of 3", f"{ours:.2f} s",
+           f"{theirs:.2f} s", f"{theirs / ours:.1f}x")
+
+
+def _readelf_sections(path: str) -> dict[str, int]:
+    text = subprocess.run([READELF, "-SW", path], capture_output=True, text=True).stdout
+    return {m[2]: int(m[1]) for m in re.finditer(r"^\s*\[\s*(\d+)\]\s+(\S+)", text, re.M)}
+
+
+def _readelf_symbols(path: str) -> dict[str, list[tuple[str, int]]]:
+    text = subprocess.run([READELF, "-sW", path], capture_output=True, text=True).stdout
+    symbols: dict[str, list[tuple[str, int]]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 8 and parts[0].endswith(":") and parts[0][:-1].isdigit():
+            symbols.setdefault(parts[7], []).append((parts[6], int(parts[1], 16)))
+    return symbols
+
+
+def check_modules(results: dict) -> None:
+    modules = [r for f, r in results.items() if f.endswith(".ko")]
+    checked = wrong = 0
+    for result in modules:
+        if not result["listed"]:
+            continue
+        sections = _readelf_sections(result["file"])
+        symbols = _readelf_symbols(result["file"])
+        for item in result["listed"]:
+            if item["symbol"] is None:
+                continue
+            name, _, delta = item["symbol"].partition("+0x")
+            placed = [(ndx, value) for ndx, value in symbols.get(name, [])
+                      if ndx == str(sections.get(item["section"]))
+                      and value + int(delta or "0", 16) == int(item["offset"], 16)]
+            checked += 1
+            wrong += not placed
+    check(wrong == 0, f"kernel modules: {checked} listed instructions in {len(modules)} modules "
+          f"named by a symbol of their own section (readelf -s), {wrong} not")
+
+
+def check_vsock() -> None:
+    module = next(ROOT.glob("lib/modules/*/kernel/net/vmw_vsock/vsock_loopback.ko"))
+    done = subprocess.run([*A64FAULT, "classify", "--json", "--elf", str(module), "--addr",
+                           ".exit.text+0x58"], capture_output=True, text=True)
+    record = json.loads(done.stdout) if done.returncode == 0 else {}
+    check(str(record.get("text", "")).startswith("casa"),
+          f"vsock_loopback.ko .exit.text+0x58 is {record.get('text')!r} "
+          f"({record.get('symbol')})")
+
+
+def check_demangled(results: dict) -> None:
+    from a64fault.decoder.elf import ElfImage
+
+    tried = resolved = 0
+    for result in results.values():
+        items = [i for i in result["listed"] if i["demangled"] and i["demangled"] != i["symbol"]]
+        if not items:
+            continue
+        with ElfImage(result["file"], debug_dir=DEBUG_DIR) as image:
+            for item in items[:50]:
+                name, _, delta = item["demangled"].rpartition("+0x") if "+0x" in \
+                    item["demangled"] else (item["demangled"], "", "0")
+                symbol = image.lookup(name)
+                tried += 1
+                resolved += symbol is not None and \
+                    symbol.vaddr + int(delta, 16) == int(item["address"], 16)
+    check(tried > 0 and resolved == tried,
+          f"demangled names: {resolved} of {tried} resolve to their address")
+
+
+def check_libc_debug() -> None:
+    libc = str(ROOT / "lib" / "aarch64-linux-gnu" / "libc.so.6")
+    named = {}
+    for label, debug_dir in (("with", DEBUG_DIR), ("without", WORK / "no-debug")):
+        done = subprocess.run([*A64FAULT, "scan", "--json", "--kind", "load-exclusive",
+                               "--debug-dir", str(debug_dir), libc],
+                              capture_output=True, text=True, check=True)
+        result = json.loads(done.stdout)
+        named[label] = (sum(1 for i in result["listed"] if i["symbol"]), len(result["listed"]),
+                        result["debug_file"])
+    report("libc.so.6 load-exclusives named, with / without libc6-dbg",
+           f"{named['with'][0]}/{named['with'][1]}", f"{named['without'][0]}/"
+           f"{named['without'][1]}", "")
+    check(named["with"][2] is not None and ".build-id" in named["with"][2]
+          and named["with"][0] == named["with"][1],
+          f"libc.so.6 symbols from {named['with'][2]}")
+
+
+def data_in_code() -> None:
+    crypto = str(LIB / "libcrypto.so.3")
+    results = {}
+    for label, extra in (("checked", []), ("unchecked", ["--no-data-check"])):
+        done = subprocess.run([*A64FAULT, "scan", "--json", *extra, crypto],
+                              capture_output=True, text=True, check=True)
+        results[label] = json.loads(done.stdout)
+    listing = subprocess.run([OBJDUMP, "-d", "--no-show-raw-insn", crypto], capture_output=True,
+                             text=True).stdout
+    order, where = [], {}
+    for m in re.finditer(r"^\s+([0-9a-f]+):\t(.*)$", listing, re.M):
+        where[int(m[1], 16)] = len(order)
+        order.append("undefined" in m[2] or m[2].startswith((".inst", "udf")))
+
+    def neighbours_undefined(item) -> int:
+        at = where[int(item["address"], 16)]
+        return sum(order[max(0, at - 8):at]) + sum(order[at + 1:at + 9])
+
+    kept = [neighbours_undefined(i) for i in results["checked"]["listed"]]
+    dropped = [neighbours_undefined(i) for i in results["checked"]["likely_data_listed"]]
+    report("libcrypto.so.3 atomics listed: with / without the likely-data rule",
+           str(results["checked"]["selected"]), str(results["unchecked"]["selected"]), "")
+    report("  objdump-undefined of 16 neighbours: dropped words (min)",
+           str(min(dropped, default=0)), "", "")
+    report("  objdump-undefined of 16 neighbours: kept words (max)", str(max(kept, default=0)),
+           "", "")
+    check(results["checked"]["likely_data"] + results["checked"]["selected"]
+          == results["unchecked"]["selected"], "likely data + listed = listed without the rule")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="checks and start-up only")
+    args = parser.parse_args()
+    for tool in (OBJDUMP, READELF, "apt-get", "dpkg-deb"):
+        if shutil.which(tool) is None:
+            print(f"skipped: {tool} is not installed")
+            return 0
+    fetch()
+    files = elf_files()
+    print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{len(files)} ELF files under {ROOT}", flush=True)
+    print(f"{'':<58} {'a64fault':>12} {'objdump':>12} {'ratio':>8}")
+    start_up()
+    if args.quick:
+        scan = {"results": {}}
+        for path in [str(p) for p in ROOT.glob("lib/modules/*/kernel/net/vmw_vsock/*.ko")]:
+            done = subprocess.run([*A64FAULT, "scan", "--json", path], capture_output=True,
+                                  text=True)
+            scan["results"][path] = json.loads(done.stdout)
+    else:
+        scan = whole_set(files)
+        largest(files)
+        kind_load()
+    check_modules(scan["results"])
+    check_vsock()
+    if not args.quick:
+        check_demangled(scan["results"])
+    check_libc_debug()
+    data_in_code()
+    table = ["| what | a64fault | objdump | ratio |", "|---|---|---|---|"]
+    table += [f"| {' | '.join(row)} |" for row in rows]
+    (WORK / "results.md").write_text("\n".join(table) + "\n")
+    print("\n".join(table))
+    if failures:
+        print(f"{len(failures)} check(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
