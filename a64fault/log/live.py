@@ -37,10 +37,15 @@ _PERF_FAULT = re.compile(
     r"^\s*(?P<comm>.+?)\s+(?P<pid>\d+)(?:/\d+)?\s+(?:\[(?P<cpu>\d+)\]\s+)?(?P<ts>\d+\.\d+):\s+"
     r"(?:\d+\s+)?(?P<event>(?:page-faults|faults|minor-faults|major-faults)(?::\w+)?):\s*"
     r"(?P<rest>.*)$")
-_ARG = re.compile(r"(\w+)=(0x[0-9a-fA-F]+|-?\d+)")
+_ARG = re.compile(r"(\w+)=(0x[0-9a-fA-F]{1,16}|-?\d{1,20})(?![0-9a-zA-Z])")
 #: One "hex [sym] (dso)" group of a perf script line.
-_SEGMENT = re.compile(r"([0-9a-fA-F]+)(?:\s+([^()\s][^()]*?))?\s*\(([^()]*)\)")
-_HEX_TOKEN = re.compile(r"(?:^|\s)([0-9a-fA-F]+)(?=\s|$)")
+_SEGMENT = re.compile(r"([0-9a-fA-F]{1,16})(?:\s+([^()\s][^()]{0,255}?))?\s*\(([^()]{0,4096})\)")
+_HEX_TOKEN = re.compile(r"(?:^|\s)([0-9a-fA-F]{1,16})(?=\s|$)")
+
+
+def _number(text: str) -> int:
+    """A probe argument: 0x hex (the x64/x32 types) or decimal (u64/s64)."""
+    return int(text[2:], 16) if text[:2] in ("0x", "0X") else int(text, 10)
 
 
 def _kprobe(line: str, file: str, lineno: int) -> LiveRecord | None:
@@ -55,8 +60,8 @@ def _kprobe(line: str, file: str, lineno: int) -> LiveRecord | None:
     flags = args.get("flags")
     return LiveRecord(file, lineno, "kprobe", found["comm"].strip(), int(found["pid"]),
                       int(found["cpu"]) if found["cpu"] else None, found["ts"],
-                      int(args["addr"], 0), int(args["pc"], 0),
-                      None if flags is None else int(flags, 0))
+                      _number(args["addr"]), _number(args["pc"]),
+                      None if flags is None else _number(flags))
 
 
 def _perf(line: str, file: str, lineno: int) -> LiveRecord | None:

@@ -33,6 +33,17 @@ MAX_GAP = 400
 #: Bytes read per chunk.
 CHUNK_BYTES = 8 << 20
 
+#: Characters of a candidate line kept on each side of its key phrase. A printk
+#: record is at most about 1 KB (2 KB in 6.x); the bound keeps every matcher's
+#: work per line bounded on hostile input (a megabyte-long line).
+LINE_WINDOW = 2048
+
+#: Key phrases tried per line before the line is given up (bounds hostile lines).
+MAX_TRIES = 8
+
+#: A "line" longer than this without a newline is cut here, so memory stays bounded.
+MAX_CARRY = 1 << 20
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _TIMESTAMP = re.compile(
     r"\[\s*(\d+\.\d+)\]"                                  # dmesg: [  12.345678]
@@ -40,7 +51,8 @@ _TIMESTAMP = re.compile(
     r"|^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)"           # syslog: Jun  9 11:11:21
     r"|\[([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4})\]")  # dmesg -T
 _CALLER = re.compile(r"\[\s*([TC]\d+)\]|\[pid:\d+,(cpu\d+),")
-_HEX = r"([0-9a-fA-F]+)"
+#: A hex number of at most 64 bits (a longer run of digits is not a value the kernel printed).
+_HEX = r"([0-9a-fA-F]{1,16})(?![0-9a-fA-F])"
 
 
 def clean(line: str) -> str:
@@ -70,11 +82,12 @@ _KERNEL_FAULT = re.compile(rf"Unable to handle kernel (.+?) at virtual address (
 #: fault.c __do_user_fault (3.x-4.18): "%s[%d]: unhandled %s (%d) at 0x%08lx, esr 0x%03x"
 #: (4.15-4.18 add print_vma_addr ", in " + "%s[%lx+%lx]").
 _USER_OLD = re.compile(
-    rf"(\S+)\[(\d+)\]: unhandled (.+?) \((\d+)\) at 0x{_HEX}, esr 0x{_HEX}(?:, in (\S+))?")
+    rf"(\S{{1,64}})\[(\d+)\]: unhandled (.+?) \((\d+)\) at 0x{_HEX}, esr 0x{_HEX}(?:, in (\S+))?")
 #: traps.c arm64_show_signal (4.19+): "%s[%d]: unhandled exception: " then, when the ESR
 #: is known, "%s, ESR 0x%08x, " (6.0+: 0x%016lx), then "%s" and print_vma_addr " in ".
 _USER_NEW = re.compile(
-    rf"(\S+)\[(\d+)\]: unhandled exception: (?:(.+?), ESR 0x{_HEX}, )?(.*?)(?: in (\S+))?$")
+    rf"(\S{{1,64}})\[(\d+)\]: unhandled exception: (?:(.+?), ESR 0x{_HEX}, )?(.*?)"
+    rf"(?: in (\S+))?$")
 #: fault.c do_mem_abort (3.x-4.13): "Unhandled fault: %s (0x%08x) at 0x%016lx".
 _UNHANDLED_OLD = re.compile(rf"Unhandled fault: (.+?) \(0x{_HEX}\) at 0x{_HEX}")
 #: fault.c do_mem_abort (4.14-5.x, kernel mode only): "Unhandled fault at 0x%016lx".
@@ -521,8 +534,10 @@ def read_stream(stream: BinaryIO, file: str, found: Found | None = None) -> Foun
         else:
             end = data.rfind(b"\n") + 1
             if end == 0:
-                carry = data
-                continue
+                if len(data) <= MAX_CARRY:
+                    carry = data
+                    continue
+                end = len(data)  # no newline in MAX_CARRY bytes: cut the "line" here
         lineno = _scan(reader, data, end, lineno)
         carry = data[end:]
         if not chunk:
@@ -543,13 +558,18 @@ def _scan(reader: LineReader, data: bytes, end: int, lineno: int) -> int:
         stop = end if stop < 0 else stop
         lineno += data.count(b"\n", counted, start)
         counted = start
-        text = data[start:stop].decode("utf-8", "replace")
-        while not reader.feed(lineno, text, _phrase_index(hit.group())):
+        text = data[max(start, hit.start() - LINE_WINDOW):min(stop, hit.end() + LINE_WINDOW)
+                    ].decode("utf-8", "replace")
+        tries = MAX_TRIES
+        while not reader.feed(lineno, text, _phrase_index(hit.group())) and tries:
             # A key phrase in a line no matcher reads (a prefix, another message):
             # look for a later phrase on the same line.
+            tries -= 1
             hit = search(data, hit.end(), stop)
             if hit is None:
                 break
+            text = data[max(start, hit.start() - LINE_WINDOW):min(stop, hit.end() + LINE_WINDOW)
+                        ].decode("utf-8", "replace")
         position = stop + 1
         if position >= end:
             break
