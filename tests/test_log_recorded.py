@@ -1,6 +1,9 @@
 """`a64fault log` on a real recording: Debian's 6.1.0-57-cloud-arm64 kernel booted under
 QEMU (TCG, -cpu max), its serial console as captured (CRLF line ends, boot log, program
-output and ftrace text interleaved), made by fixtures/logs/record.py.
+output and ftrace text interleaved), made by fixtures/logs/record.py: user faults,
+a kprobe trace of handle_mm_fault, and four oopses from the modules of
+fixtures/logs/oops/ (an atomic and a load near NULL, a jump to kmalloc'd memory,
+a write to rodata).
 
 The programs that faulted (fixtures/logs/faults, static, and faults-pie, static PIE)
 are the ones recorded; their instructions are read from them, not assumed.
@@ -38,21 +41,53 @@ def faults_pie():
         yield image
 
 
-def test_the_boot_log_holds_exactly_the_five_user_faults(found):
+def user_reports(found):
+    return [report for report in found.reports if report.kind == "user"]
+
+
+def test_the_boot_log_holds_exactly_the_faults_made(found):
     # ~230 lines of real boot log, the programs' output and the trace: no false report.
     assert [(r.kind, r.process, r.esr) for r in found.reports] == [
         ("user", "faults", 0x92000046), ("user", "faults", 0x92000006),
         ("user", "faults", 0x92000021), ("user", "faults", 0x82000006),
-        ("user", "faults-pie", 0x92000004)]
+        ("user", "faults-pie", 0x92000004),
+        ("oops", "insmod", 0x96000006), ("oops", "insmod", 0x8600000f),
+        ("oops", "insmod", 0x96000006), ("oops", "insmod", 0x9600004f)]
     for report in found.reports:
-        assert report.el == USER and report.pc is not None and report.vma is not None
+        assert report.pc is not None or report.symbol is not None
         assert report.cpu == 0 and not report.cut_off
-        # The kernel's printed class and fault names agree with a64fault's decode.
+        # Every field the kernel printed agrees with a64fault's decode of the ESR.
         assert explain(report, Resolver(), "atomic").mismatches == []
+    for report in user_reports(found):
+        assert report.el == USER and report.vma is not None
+
+
+def test_recorded_oopses_every_printed_field(found):
+    atomic = found.reports[5]
+    assert atomic.message == "NULL pointer dereference" and atomic.far == 0x10
+    assert (atomic.symbol, atomic.module) == ("oops_init+0x14/0x1000", "oops_atomic")
+    assert atomic.printed == {
+        "ESR": 0x96000006, "EC": 0x25, "EC_name": "DABT (current EL)", "IL": 32, "SET": 0,
+        "FnV": 0, "EA": 0, "S1PTW": 0, "FSC": 6, "FSC_name": "level 2 translation fault",
+        "ISV": 0, "ISS": 6, "CM": 0, "WnR": 0, "oops_code": 0x96000006}
+    assert len(atomic.code) == 5 and atomic.word == atomic.code[-1]
+
+
+def test_recorded_code_words_classified_with_their_decisions(found):
+    atomic, jump, load, store = (explain(r, Resolver(), "atomic") for r in found.reports[5:])
+    # The kernel's stadd to address 0x10 is reported as a read (WnR=0) at EL1: not upgraded.
+    assert atomic.text == "stadd w0, [x1]" and atomic.classification.kind.value == "atomic-rmw"
+    assert atomic.decision.reported == "read" and not atomic.decision.upgraded
+    assert jump.syndrome.is_instruction_abort and jump.decision.reported == "exec"
+    assert jump.report.message == "execute from non-executable memory"
+    assert load.text == "ldr w0, [x0]" and load.decision.effective == "read"
+    assert store.text == "str w2, [x1]" and store.decision.reported == "write"
+    assert store.report.message == "write to read-only memory"
+    assert store.syndrome.fault_type == "permission"
 
 
 def test_the_atomic_fault_is_reported_as_a_read(found, faults):
-    segv, atomic, unaligned, iabt, _ = found.reports
+    segv, atomic, unaligned, iabt, _ = user_reports(found)
     resolver = Resolver(faults)
     store = explain(segv, resolver, "atomic")
     assert store.text == "str w10, [x9]" and store.decision.reported == "write"
@@ -67,7 +102,7 @@ def test_the_atomic_fault_is_reported_as_a_read(found, faults):
 
 
 def test_pie_fault_through_the_printed_mapping(found, faults_pie):
-    done = explain(found.reports[-1], Resolver(faults_pie), "atomic")
+    done = explain(user_reports(found)[-1], Resolver(faults_pie), "atomic")
     assert faults_pie.elf_type == "ET_DYN"
     assert done.lookup.address == faults_pie.address_of("stadd_zero")
     assert done.text == "stadd wzr, [x0]" and done.decision.upgraded
