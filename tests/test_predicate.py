@@ -329,3 +329,88 @@ def test_bad_input_is_one_line_and_status_2(cli, args):
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.startswith("a64fault: error: ") and done.stderr.count("\n") == 1
+
+
+# ---- the proof engines, on a slice of the word space ---------------------------
+
+#: Bits 31:21 from 0x1c0 to 0x1c3: the LSE atomics and their neighbours (8 M words).
+SLICE_TOPS = range(0x1C0, 0x1C4)
+
+
+@pytest.mark.parametrize("dont_care", ["non-memory", "unallocated", "none"])
+def test_numpy_and_c_proofs_count_a_slice_like_the_vector_classifier(dont_care):
+    from a64fault.predicate.emit import c_function
+    from a64fault.predicate.proof import CHUNK_BITS, verify, verify_c
+
+    predicate = generate("atomic", dont_care=dont_care)
+    terms = [(t.mask, t.value) for t in predicate.terms]
+    words = np.arange(SLICE_TOPS.start << 21, SLICE_TOPS.stop << 21, dtype=np.uint32)
+    kinds = classify_array(words)
+    on = np.isin(kinds, ATOMIC_CODES)
+    other = kinds == OTHER_CODE
+    if dont_care == "non-memory":
+        dont = other
+    elif dont_care == "none":
+        dont = np.zeros(len(words), bool)
+    else:  # bits 28:25 = 1100 here: the Loads and Stores group, so no-row words are unallocated
+        dont = other
+    hit = matches(predicate, words)
+    off = ~on & ~dont
+    expected = tuple(int(x) for x in (on.sum(), (on & hit).sum(), off.sum(), (off & hit).sum(),
+                                      dont.sum(), (dont & hit).sum()))
+    assert expected[1] == expected[0] > 0 and expected[3] == 0
+    shift = 21 - CHUNK_BITS
+    proof = verify(terms, predicate.kinds, dont_care,
+                   chunks=range(SLICE_TOPS.start << shift, SLICE_TOPS.stop << shift))
+    assert proof.counts() == expected and not proof.holds  # a slice proves nothing
+    if shutil.which(os.environ.get("CC", "cc")):
+        proof_c = verify_c(c_function("checked", terms), "checked", predicate.kinds, dont_care,
+                           tops=SLICE_TOPS)
+        assert proof_c is not None and proof_c.counts() == expected
+
+
+def test_a_wrong_predicate_is_caught_on_a_slice():
+    from a64fault.predicate.proof import CHUNK_BITS, verify
+
+    predicate = generate("atomic")
+    shift = 21 - CHUNK_BITS
+    chunks = range(SLICE_TOPS.start << shift, SLICE_TOPS.stop << shift)
+    staddb = 0x3820001F  # staddb w0, [x0]
+    assert staddb >> 21 in SLICE_TOPS
+    dropped = verify([(t.mask, t.value) for t in predicate.terms if not t.matches(staddb)],
+                     predicate.kinds, "non-memory", chunks=chunks)
+    assert dropped.on_matched < dropped.on_total
+    widened = verify([(0, 0)], predicate.kinds, "non-memory", chunks=chunks)
+    assert widened.off_matched == widened.off_total > 0
+
+
+def test_readme_shows_the_current_kernel_predicate():
+    """The README's kernel predicate is this table's (regenerate it when this fails)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    text = render(generate("atomic"), "kernel")
+    body = text[text.index("static __always_inline"):]
+    assert body in readme
+
+
+def test_cli_verify_terms_on_a_slice(cli, monkeypatch):
+    """--verify-terms runs both proofs (here on the slice only, so it exits 1: a slice
+    proves nothing) and compares with kernel-v5; v5 itself matches no atomic in the slice
+    that our predicate misses."""
+    from functools import partial
+
+    from a64fault.policies import kernel_v5
+    from a64fault.predicate import proof as proofs
+
+    shift = 21 - proofs.CHUNK_BITS
+    monkeypatch.setattr(proofs, "verify", partial(
+        proofs.verify, chunks=range(SLICE_TOPS.start << shift, SLICE_TOPS.stop << shift)))
+    monkeypatch.setattr(proofs, "verify_c", partial(proofs.verify_c, tops=SLICE_TOPS))
+    done = cli("predicate", "--verify-terms", str(kernel_v5), "--against", "kernel-v5", "--json")
+    assert done.returncode == 1, done.stderr
+    data = json.loads(done.stdout)
+    assert data["proof"]["words"] == len(SLICE_TOPS) << 21
+    assert data["proof"]["on_matched"] == data["proof"]["on_total"] > 0
+    if data["proof_c"] is not None:
+        assert data["proof_c"] == {**data["proof"], "method": "C", "seconds": data["proof_c"]["seconds"],
+                                   "cpu_seconds": data["proof_c"]["cpu_seconds"]}
+    assert data["against"]["gained"] == [] and data["against"]["lost"] == []

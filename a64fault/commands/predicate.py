@@ -91,8 +91,8 @@ def _verify_terms(text, policy, kinds, dont_care, as_json, against) -> None:
     from ..predicate.build import policy_kinds
     from ..predicate.compare import compare
     from ..predicate.emit import c_function
+    from ..predicate.proof import verify, verify_c
     from ..predicate.sets import check_dont_care
-    from ..predicate.verify import verify, verify_c
     from ..terms import AnyOf, Test
 
     check_dont_care(dont_care)

@@ -17,7 +17,7 @@ generator use it):
 
 Modules: sets (ON/OFF/don't-care cube sets from the table), cover (primes,
 minimum cover, optimality certificate), build (GeneratedPredicate), emit (languages),
-vectors (corpus test vectors), verify (exhaustive proofs).
+vectors (corpus test vectors), proof (exhaustive proofs), compare (against kernel-v5).
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ def kernel_source(policy: str = "atomic", *, name: str | None = None,
 
 
 def verify(predicate: GeneratedPredicate, threads: int | None = None):
-    """The numpy proof of ``predicate`` over all 2**32 words (see verify.Proof)."""
-    from .verify import verify as numpy_proof
+    """The numpy proof of ``predicate`` over all 2**32 words (see proof.Proof)."""
+    from .proof import verify as numpy_proof
 
     return numpy_proof([(t.mask, t.value) for t in predicate.terms], predicate.kinds,
                        predicate.dont_care, threads)
@@ -65,7 +65,7 @@ def verify(predicate: GeneratedPredicate, threads: int | None = None):
 
 def verify_c(predicate: GeneratedPredicate, threads: int | None = None):
     """The C proof of ``predicate``'s ``c`` output over all 2**32 words; None without cc."""
-    from .verify import verify_c as c_proof
+    from .proof import verify_c as c_proof
 
     name = predicate.default_name()
     return c_proof(render(predicate, "c", name), name, predicate.kinds, predicate.dont_care,
