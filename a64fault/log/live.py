@@ -37,6 +37,12 @@ _PERF_FAULT = re.compile(
     r"^\s*(?P<comm>.+?)\s+(?P<pid>\d+)(?:/\d+)?\s+(?:\[(?P<cpu>\d+)\]\s+)?(?P<ts>\d+\.\d+):\s+"
     r"(?:\d+\s+)?(?P<event>(?:page-faults|faults|minor-faults|major-faults)(?::\w+)?):\s*"
     r"(?P<rest>.*)$")
+#: The usual ftrace line of the kprobe above, read in one match (the general
+#: matchers below take any argument order and any event layout).
+_FTRACE_HMF = re.compile(
+    r"^\s*(.+?)-(\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(\d+)\]\s+(?:\S{4,5}\s+)?(\d+\.\d+):\s+\S+:\s+"
+    r"\(handle_mm_fault\+[^)]*\)\s+addr=0x([0-9a-f]{1,16})\s+flags=0x([0-9a-f]{1,8})\s+"
+    r"pc=0x([0-9a-f]{1,16})\s*$")
 _ARG = re.compile(r"(\w+)=(0x[0-9a-fA-F]{1,16}|-?\d{1,20})(?![0-9a-zA-Z])")
 #: One "hex [sym] (dso)" group of a perf script line.
 _SEGMENT = re.compile(r"([0-9a-fA-F]{1,16})(?:\s+([^()\s][^()]{0,255}?))?\s*\(([^()]{0,4096})\)")
@@ -49,6 +55,11 @@ def _number(text: str) -> int:
 
 
 def _kprobe(line: str, file: str, lineno: int) -> LiveRecord | None:
+    fast = _FTRACE_HMF.match(line)
+    if fast is not None:
+        comm, pid, cpu, timestamp, address, flags, pc = fast.groups()
+        return LiveRecord(file, lineno, "kprobe", comm.strip(), int(pid), int(cpu), timestamp,
+                          int(address, 16), int(pc, 16), int(flags, 16))
     if "handle_mm_fault" not in line:
         return None
     found = _FTRACE.match(line) or _PERF_PROBE.match(line)
