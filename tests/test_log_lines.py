@@ -53,6 +53,7 @@ PREFIXES = {
     "journal iso": "2026-06-09T11:11:21.332168+00:00 host kernel: ",
     "journal bracket": "Jun 09 11:11:21 host kernel: [  104.332168] ",
     "vendor": "[  104.332168] [pid:2001,cpu1,bash]",
+    "vendor cpu": "[  104.332168] <1>-(1)[2001:bash]",
     "serial console": "[    C1] ",
 }
 
@@ -76,6 +77,15 @@ def test_any_line_prefix(prefix):
 def test_time_stamp_from_prefix(prefix, timestamp):
     report = read_text("".join(prefix + line + "\n" for line in OOPS_61)).reports[0]
     assert report.timestamp == timestamp
+
+
+@pytest.mark.parametrize("prefix, caller", [
+    ("[ 1.0] [ T2001] ", "T2001"), ("[    C1] ", "C1"), ("[pid:2001,cpu1,bash]", "cpu1"),
+    ("<1>-(1)[2001:bash]", "cpu1"), ("[ 1.0] ", None),
+])
+def test_printk_caller_from_prefix(prefix, caller):
+    report = read_text("".join(prefix + line + "\n" for line in OOPS_61)).reports[0]
+    assert report.caller == caller
 
 
 def test_crlf_and_ansi_colours():

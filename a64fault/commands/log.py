@@ -19,7 +19,8 @@ from ..policies import DEFAULT_POLICY, POLICIES
               help="Load bias of PROG (where its address 0 is mapped; hex).")
 @click.option("--vmlinux", "vmlinux_path", metavar="FILE",
               help="Kernel image: kernel pcs are read at the printed sym+off.")
-@click.option("--policy", type=click.Choice(POLICIES), default=DEFAULT_POLICY, show_default=True)
+@click.option("--policy", type=click.Choice(POLICIES), default=DEFAULT_POLICY, show_default=True,
+              help="Which read faults the decision upgrades to write faults.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per fault (JSON Lines).")
 @click.option("--summary", "summary_only", is_flag=True,
               help="Only counts by class, fault type, access and kind.")

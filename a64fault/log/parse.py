@@ -50,7 +50,9 @@ _TIMESTAMP = re.compile(
     r"|^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[\d.,:+-]*)"    # ISO 8601 (journalctl -o short-iso)
     r"|^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)"           # syslog: Jun  9 11:11:21
     r"|\[([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4})\]")  # dmesg -T
-_CALLER = re.compile(r"\[\s*([TC]\d+)\]|\[pid:\d+,(cpu\d+),")
+#: printk caller ids ([  T123], [    C1]) and vendor tags: "[pid:N,cpuN,comm]", and
+#: "<2>-(2)[1:swapper/0]" (level, -(cpu), [pid:comm]).
+_CALLER = re.compile(r"\[\s*([TC]\d+)\]|\[pid:\d+,(cpu\d+),|-\((\d+)\)\[\d+:")
 #: A hex number of at most 64 bits (a longer run of digits is not a value the kernel printed).
 _HEX = r"([0-9a-fA-F]{1,16})(?![0-9a-fA-F])"
 
@@ -69,7 +71,7 @@ def prefix_facts(prefix: str) -> tuple[str | None, str | None]:
         timestamp = next(group for group in found.groups() if group)
     found = _CALLER.search(prefix)
     if found:
-        caller = found.group(1) or found.group(2)
+        caller = found.group(1) or found.group(2) or f"cpu{found.group(3)}"
     return timestamp, caller
 
 
