@@ -234,9 +234,9 @@ def test_user_fault_318():
     assert explain(report, NO_FILES, "atomic").mismatches == []
 
 
-# Linux 4.15-4.18: arch/arm64/mm/fault.c __do_user_fault adds print_vma_addr(", in ")
+# Linux 4.x before 4.19: arch/arm64/mm/fault.c __do_user_fault with print_vma_addr(", in ")
 # (mm/memory.c: "%s%pD[%lx+%lx]"), then __show_regs 4.16+ ("pc : %016llx" for user).
-USER_417 = """\
+USER_4X = """\
 atomics[300]: unhandled level 3 permission fault (11) at 0x0000ffffa0000000, esr 0x9200004f, \
 in atomics[aaaad0000000+2000]
 CPU: 1 PID: 300 Comm: atomics Not tainted 4.17.0 #2
@@ -244,8 +244,8 @@ pc : 0000aaaad0000740
 """
 
 
-def test_user_fault_with_vma_417():
-    report = only(USER_417)
+def test_user_fault_with_vma_4x():
+    report = only(USER_4X)
     assert report.vma is not None and (report.vma.name, report.vma.start, report.vma.size) == (
         "atomics", 0xaaaad0000000, 0x2000)
     assert report.pc == 0xaaaad0000740 and report.far == 0xffffa0000000
@@ -253,7 +253,7 @@ def test_user_fault_with_vma_417():
     assert done.mismatches == [] and done.syndrome.is_write_abort
 
 
-# Linux 5.4: arch/arm64/kernel/traps.c arm64_show_signal ("%s[%d]: unhandled exception: ",
+# Linux 4.19-5.x: arch/arm64/kernel/traps.c arm64_show_signal ("%s[%d]: unhandled exception: ",
 # "%s, ESR 0x%08x, ", "%s", print_vma_addr " in "), process.c __show_regs ("pc : %016llx").
 USER_54 = """\
 Jun 09 11:11:21 host kernel: pretouch[5120]: unhandled exception: DABT (lower EL), \
@@ -339,10 +339,11 @@ def test_unhandled_fault_at_419():
 @pytest.mark.parametrize("line, cpu, esr, name", [
     # Linux 3.18 traps.c bad_mode: "Bad mode in %s handler detected, code 0x%08x"
     ("Bad mode in Synchronous Abort handler detected, code 0x86000005", None, 0x86000005, None),
-    # Linux 4.4 traps.c bad_mode: "... detected, code 0x%08x -- %s"
+    # Linux 4.x traps.c bad_mode: "... detected, code 0x%08x -- %s"
     ("Bad mode in Synchronous Abort handler detected, code 0x86000005 -- IABT (current EL)",
      None, 0x86000005, "IABT (current EL)"),
-    # Linux 4.14 traps.c bad_mode: "Bad mode in %s handler detected on CPU%d, code 0x%08x -- %s"
+    # Linux later 4.x-5.x traps.c bad_mode:
+    # "Bad mode in %s handler detected on CPU%d, code 0x%08x -- %s"
     ("Bad mode in Error handler detected on CPU1, code 0xbf000000 -- SError", 1, 0xbf000000,
      "SError"),
 ])
@@ -355,7 +356,7 @@ def test_bad_mode(line, cpu, esr, name):
 
 
 @pytest.mark.parametrize("line, kind, cpu, esr, name", [
-    # Linux 4.19 traps.c arm64_serror_panic: "SError Interrupt on CPU%d, code 0x%08x -- %s"
+    # Linux 4.x-5.x traps.c arm64_serror_panic: "SError Interrupt on CPU%d, code 0x%08x -- %s"
     ("SError Interrupt on CPU2, code 0xbf000002 -- SError", "serror", 2, 0xbf000002, "SError"),
     # Linux 6.1 traps.c arm64_serror_panic: "... code 0x%016lx -- %s"
     ("SError Interrupt on CPU0, code 0x00000000be000011 -- SError", "serror", 0, 0xbe000011,

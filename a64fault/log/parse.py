@@ -76,13 +76,14 @@ def prefix_facts(prefix: str) -> tuple[str | None, str | None]:
 
 
 # --- report headers ---------------------------------------------------------
-# Each header opens a block. Format strings and the kernels printing them:
+# Each header opens a block. The format strings were read at 3.x, 4.19, 6.1 and
+# mainline; the versions named for a change are approximate (not bisected).
 
 #: fault.c __do_kernel_fault/die_kernel_fault (3.x %08lx, 4.x+ %016lx):
 #: "Unable to handle kernel %s at virtual address %016lx".
 _KERNEL_FAULT = re.compile(rf"Unable to handle kernel (.+?) at virtual address (?:0x)?{_HEX}")
 #: fault.c __do_user_fault (3.x-4.18): "%s[%d]: unhandled %s (%d) at 0x%08lx, esr 0x%03x"
-#: (4.15-4.18 add print_vma_addr ", in " + "%s[%lx+%lx]").
+#: (later 4.x add print_vma_addr ", in " + "%s[%lx+%lx]").
 _USER_OLD = re.compile(
     rf"(\S{{1,64}})\[(\d+)\]: unhandled (.+?) \((\d+)\) at 0x{_HEX}, esr 0x{_HEX}(?:, in (\S+))?")
 #: traps.c arm64_show_signal (4.19+): "%s[%d]: unhandled exception: " then, when the ESR
@@ -95,39 +96,39 @@ _UNHANDLED_OLD = re.compile(rf"Unhandled fault: (.+?) \(0x{_HEX}\) at 0x{_HEX}")
 #: fault.c do_mem_abort (4.14-5.x, kernel mode only): "Unhandled fault at 0x%016lx".
 _UNHANDLED_AT = re.compile(rf"Unhandled fault at 0x{_HEX}")
 #: traps.c bad_mode: 3.x "Bad mode in %s handler detected, code 0x%08x"; 4.x adds
-#: " -- %s" (esr_class_str); 4.10+ " on CPU%d" after "detected".
+#: " -- %s" (esr_class_str); later " on CPU%d" after "detected".
 _BAD_MODE = re.compile(
     rf"Bad mode in (.+?) handler detected(?: on CPU(\d+))?, code 0x{_HEX}(?: -- (.+))?")
-#: traps.c arm64_serror_panic (4.15+): "SError Interrupt on CPU%d, code 0x%08x -- %s"
-#: (5.18+: 0x%016lx).
+#: traps.c arm64_serror_panic (4.x-5.x): "SError Interrupt on CPU%d, code 0x%08x -- %s"
+#: (6.1: 0x%016lx).
 _SERROR = re.compile(rf"SError Interrupt on CPU(\d+), code 0x{_HEX}(?: -- (.+))?")
-#: entry-common.c __panic_unhandled (5.12+):
-#: "Unhandled %s exception on CPU%d, ESR 0x%08x -- %s" (5.18+: 0x%016lx).
+#: entry-common.c __panic_unhandled (5.x): "Unhandled %s exception on CPU%d,
+#: ESR 0x%08x -- %s" (6.1: 0x%016lx; %s is e.g. "64-bit el1t sync").
 _UNHANDLED_EXC = re.compile(rf"Unhandled (.+?) exception on CPU(\d+), ESR 0x{_HEX} -- (.+)")
-#: traps.c panic_bad_stack (4.14+, after "Insufficient stack space to handle exception!"):
-#: "ESR: 0x%08x -- %s" (5.18+: 0x%016lx), then "FAR: 0x%016lx".
+#: traps.c panic_bad_stack (after "Insufficient stack space to handle exception!"):
+#: "ESR: 0x%08x -- %s" (6.1: 0x%016lx), then "FAR: 0x%016lx".
 _BAD_STACK = re.compile(rf"\bESR: 0x{_HEX} -- (.+)")
 _BAD_STACK_FAR = re.compile(rf"\bFAR: 0x{_HEX}")
 
 # --- block fields -------------------------------------------------------------
-#: fault.c mem_abort_decode/data_abort_decode (4.14+), one printed line each.
+#: fault.c mem_abort_decode/data_abort_decode (4.19, 6.1, mainline), one printed line each.
 _FIELD_LINES: list[tuple[re.Pattern, tuple[str, ...]]] = [
     (re.compile(rf"\bESR = 0x{_HEX}"), ("ESR",)),                      # 4.14+
-    # 5.0+: "  EC = 0x%02lx: %s, IL = %u bits"; 4.14-4.20: "  Exception class = %s, IL ..."
+    # 6.1: "  EC = 0x%02lx: %s, IL = %u bits"; 4.19: "  Exception class = %s, IL ..."
     (re.compile(rf"\bEC = 0x{_HEX}: (.+?), IL = (\d+) bits"), ("EC", "EC_name", "IL")),
     (re.compile(r"Exception class = (.+?), IL = (\d+) bits"), ("EC_name", "IL")),
     (re.compile(r"\bSET = (\d+), FnV = (\d+)"), ("SET", "FnV")),
     (re.compile(r"\bEA = (\d+), S1PTW = (\d+)"), ("EA", "S1PTW")),
-    (re.compile(rf"\bFSC = 0x{_HEX}: (.+?)\s*$"), ("FSC", "FSC_name")),      # 5.15+
-    # 6.4+ appends ", ISS2 = 0x%08lx"
+    (re.compile(rf"\bFSC = 0x{_HEX}: (.+?)\s*$"), ("FSC", "FSC_name")),      # 6.1, not 4.19
+    # mainline (not 6.1) appends ", ISS2 = 0x%08lx"
     (re.compile(rf"\bISV = (\d+), ISS = 0x{_HEX}(?:, ISS2 = 0x{_HEX})?"), ("ISV", "ISS", "ISS2")),
     (re.compile(r"Access size = (\d+) byte\(s\)"), ("Access size",)),
     (re.compile(r"\bSSE = (\d+), SRT = (\d+)"), ("SSE", "SRT")),
     (re.compile(r"\bSF = (\d+), AR = (\d+)"), ("SF", "AR")),
-    # 6.4+ appends ", TnD = %lu, TagAccess = %lu"
+    # mainline (not 6.1) appends ", TnD = %lu, TagAccess = %lu"
     (re.compile(r"\bCM = (\d+), WnR = (\d+)(?:, TnD = (\d+), TagAccess = (\d+))?"),
      ("CM", "WnR", "TnD", "TagAccess")),
-    # 6.13+: "  GCS = %ld, Overlay = %lu, DirtyBit = %lu, Xs = %llu"
+    # mainline: "  GCS = %ld, Overlay = %lu, DirtyBit = %lu, Xs = %llu"
     (re.compile(r"\bGCS = (-?\d+), Overlay = (\d+), DirtyBit = (\d+), Xs = (\d+)"),
      ("GCS", "Overlay", "DirtyBit", "Xs")),
 ]
@@ -135,7 +136,7 @@ _MEM_ABORT = re.compile(r"Mem abort info:")
 _HEX_FIELDS = frozenset({"ESR", "EC", "ISS", "ISS2", "FSC"})
 _NAME_FIELDS = frozenset({"EC_name", "FSC_name"})
 
-#: traps.c __die: "Internal error: %s: %x [#%d]" (3.x-5.x), "%016lx" (5.18+).
+#: traps.c __die: "Internal error: %s: %x [#%d]" (3.x, 4.x), "%016lx" (6.1).
 _INTERNAL = re.compile(rf"Internal error: (.*?): {_HEX} \[#(\d+)\]")
 #: lib/dump_stack.c dump_stack_print_info: "CPU: %d PID: %d Comm: %.20s %s..." (6.10+ "UID: %u").
 _CPU = re.compile(r"CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,20}?)(?: Not tainted| Tainted:|$)")
