@@ -347,19 +347,20 @@ def test_two_sweeps_over_one_vma_equal_reference():
 
 
 # -- strides that do not divide the PMD: the bulk model keeps a rotation of states ---------
+SLOW = pytest.mark.slow
 ODD_SHAPES = [  # (size, stride, align): many whole regions, each entered at another offset
-    (40 << 20, 4097, 0),
-    ((24 << 20) + 5 * PAGE, 12 << 10, 3 * PAGE),
+    (24 << 20, 4097, 0),
+    pytest.param((24 << 20) + 5 * PAGE, 12 << 10, 3 * PAGE, marks=SLOW),
     ((26 << 20) + 7, (2 << 20) + PAGE, PAGE),
-    (64 << 20, (3 << 20) + 1, 0),
-    (20 << 20, (1 << 20) + 1, 5 * PAGE),
+    pytest.param(64 << 20, (3 << 20) + 1, 0, marks=SLOW),
+    pytest.param(20 << 20, (1 << 20) + 1, 5 * PAGE, marks=SLOW),
     (96 << 10, 1, (2 << 20) - (32 << 10)),     # stride 1 across a region boundary
 ]
 
 
 @pytest.mark.parametrize("size,stride,align", ODD_SHAPES)
-@pytest.mark.parametrize("thp", ["never", "always"])
-@pytest.mark.parametrize("rotate_from", [None, 2])
+@pytest.mark.parametrize("thp", ["never", pytest.param("always", marks=SLOW)])
+@pytest.mark.parametrize("rotate_from", [pytest.param(None, marks=SLOW), 2])
 def test_odd_strides_equal_reference(size, stride, align, thp, rotate_from, monkeypatch):
     """Whole regions simulated one by one (few of them) and as a rotation (forced from 2)."""
     from a64fault.model import Simulation
@@ -385,8 +386,8 @@ PAGE_SHAPES = {  # page size -> (page shift, [(size, stride, align)])
 }
 
 
-@pytest.mark.parametrize("page_size", list(PAGE_SHAPES))
-@pytest.mark.parametrize("thp", ["never", "always"])
+@pytest.mark.parametrize("page_size", ["16K", pytest.param("64K", marks=SLOW)])
+@pytest.mark.parametrize("thp", [pytest.param("never", marks=SLOW), "always"])
 def test_page_sizes_equal_reference(page_size, thp):
     shift, shapes = PAGE_SHAPES[page_size]
     for (size, stride, align), workload in itertools.product(shapes, ("pretouch-lse", "memset",
@@ -403,19 +404,24 @@ def test_page_sizes_equal_reference(page_size, thp):
 # -- anonymous mTHP --------------------------------------------------------------------------
 MTHP = [  # (thp, hugepage, settings)
     ("never", False, {"64K": "always"}),
-    ("always", False, {"16K": "always", "64K": "always", "2M": "never"}),
+    pytest.param("always", False, {"16K": "always", "64K": "always", "2M": "never"}, marks=SLOW),
     ("madvise", True, {"16K": "madvise", "32K": "inherit", "1M": "always"}),
-    ("always", False, {"32K": "inherit", "256K": "madvise"}),
+    pytest.param("always", False, {"32K": "inherit", "256K": "madvise"}, marks=SLOW),
 ]
 
 
 @pytest.mark.parametrize("thp,hugepage,settings", MTHP)
-@pytest.mark.parametrize("thp_available", [True, False])
-def test_mthp_equals_reference(thp, hugepage, settings, thp_available):
+@pytest.mark.parametrize("thp_available", [True, pytest.param(False, marks=SLOW)])
+@pytest.mark.parametrize("rotate_from", [None, pytest.param(2, marks=SLOW)])
+def test_mthp_equals_reference(thp, hugepage, settings, thp_available, rotate_from, monkeypatch):
+    """Each shape with few regions simulated one by one, or as a rotation from two regions on."""
+    from a64fault.model import Simulation
+
+    monkeypatch.setattr(Simulation, "ROTATE_FROM", rotate_from)
     orders = {(_bytes(size) >> 12).bit_length() - 1: mode for size, mode in settings.items()}
     items = tuple(f"{size}={mode}" for size, mode in settings.items())
     shapes = [((6 << 20) + 20 * PAGE, None, 3 * PAGE), (5 << 20, 20 << 10, 0),
-              ((4 << 20) + PAGE, 4097, 9 * PAGE)]
+              ((8 << 20) + PAGE, 4097, 9 * PAGE)]
     for (size, stride, align), workload in itertools.product(shapes, list(PROGRAMS)):
         setup = Setup(workload=workload, size=size, thp=thp, hugepage=hugepage, stride=stride,
                       align=align, mthp=items, thp_available=thp_available)
@@ -425,3 +431,18 @@ def test_mthp_equals_reference(thp, hugepage, settings, thp_available):
                              thp_available=thp_available)
             assert model_counts(row) == want, (settings, workload, size, stride, align,
                                                row["kernel"], row["policy"])
+
+
+def test_mthp_rotation_equals_reference(monkeypatch):
+    """An odd stride under mTHP, the whole regions kept as a rotation."""
+    from a64fault.model import Simulation
+
+    monkeypatch.setattr(Simulation, "ROTATE_FROM", 2)
+    size, stride, align = (8 << 20) + PAGE, 4097, 9 * PAGE
+    for workload in ("pretouch-lse", "memset"):
+        setup = Setup(workload=workload, size=size, stride=stride, align=align,
+                      mthp=("16K=always", "64K=always"))
+        for row in simulate(setup, ("7.2",), ("none", "atomic")):
+            want = reference(workload, size, "7.2", row["policy"], "never", stride=stride,
+                             align=align, mthp={2: "always", 4: "always"})
+            assert model_counts(row) == want, (workload, row["policy"])
