@@ -77,22 +77,24 @@ def effective_mthp(run: dict, pmd_size: int) -> dict[int, str]:
     return modes
 
 
-def model_row(run: dict, report: Report) -> dict:
-    """The model's row for ``run`` on the booted release (InputError when it cannot model it)."""
+def model_row(run: dict, report: Report, policy: str = POLICY) -> dict:
+    """The model's row for ``run`` on the booted release under ``policy`` (InputError when it
+    cannot model it)."""
     mthp: dict[int | str, str] = {kb: mode for kb, mode in effective_mthp(run, report.pmd_size).items()}
     setup = Setup(workload=run["workload"], size=run["size_bytes"], thp=effective_thp(run),
                   page_size=report.page_size, mthp=mthp,
                   stride=None if run["stride"] == report.page_size else run["stride"])
-    return simulate(setup, kernels=[report.release], policies=[POLICY])[0]
+    return simulate(setup, kernels=[report.release], policies=[policy])[0]
 
 
-def compare_run(run: dict, report: Report) -> Comparison:
-    """Measured against modelled counters for one probe run."""
+def compare_run(run: dict, report: Report, policy: str = POLICY) -> Comparison:
+    """Measured against modelled counters for one probe run; ``policy`` is the model's
+    fault policy (``atomic`` for a kernel with the fault-handler patch)."""
     comparison = Comparison(report.release, "", report.page_size, run["workload"],
                             effective_thp(run), effective_mthp(run, report.pmd_size),
                             run["size_bytes"])
     try:
-        row = model_row(run, report)
+        row = model_row(run, report, policy)
         comparison.model_kernel = row["kernel"]
     except InputError as error:
         row = {}
@@ -105,6 +107,7 @@ def compare_run(run: dict, report: Report) -> Comparison:
     return comparison
 
 
-def compare(report: Report) -> list[Comparison]:
-    """One Comparison per run of ``report`` (the "none" workload is not modelled)."""
-    return [compare_run(run, report) for run in report.runs if run["workload"] != "none"]
+def compare(report: Report, policy: str = POLICY) -> list[Comparison]:
+    """One Comparison per run of ``report`` (the "none" workload is not modelled), against
+    the model under ``policy`` (default ``none``: an unpatched kernel)."""
+    return [compare_run(run, report, policy) for run in report.runs if run["workload"] != "none"]

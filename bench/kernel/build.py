@@ -24,11 +24,15 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import fetch  # noqa: E402  (bench/kernel/fetch.py: the scratch apt state)
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "bench" / "_work" / "kernel"
@@ -48,8 +52,6 @@ OPTIONS = (
     "ARM64_USE_LSE_ATOMICS", "ARM64_LSE_ATOMICS", "SYSCTL", "PROC_SYSCTL",
 )
 PREDICATE_NAME = "aarch64_insn_is_atomic_rmw"
-KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
-DEFAULT_ARCHIVE = "http://deb.debian.org/debian"
 
 
 def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -74,41 +76,14 @@ def install(packages) -> None:
          "--no-install-recommends", *missing], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
-def archive_uri() -> str:
-    """The Debian archive this system's apt uses (its deb822 or one-line sources)."""
-    for path in sorted(Path("/etc/apt/sources.list.d").glob("*.sources")) + [Path("/etc/apt/sources.list")]:
-        if path.is_file():
-            text = path.read_text(errors="replace")
-            for uri in re.findall(r"^URIs:\s*(\S+)", text, re.MULTILINE) + \
-                    re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+\S+", text, re.MULTILINE):
-                if uri.rstrip("/").endswith("/debian"):
-                    return uri.rstrip("/")
-    return DEFAULT_ARCHIVE
-
-
 def unstable_source() -> tuple[str, Path]:
-    """(version, tarball) of unstable's newest linux-source, fetched with a scratch apt state."""
-    state = WORK / "apt"
-    (state / "lists" / "partial").mkdir(parents=True, exist_ok=True)
-    sources = state / "sid.list"
-    sources.write_text(f"deb [arch=arm64 signed-by={KEYRING}] {archive_uri()} sid main\n")
-    options = ["-o", f"Dir::Etc::sourcelist={sources}", "-o", "Dir::Etc::sourceparts=-",
-               "-o", f"Dir::State::Lists={state / 'lists'}", "-o", "Dir::State::status=/dev/null",
-               "-o", "Dir::Cache::pkgcache=", "-o", "Dir::Cache::srcpkgcache="]
-    run(["apt-get", *options, "update", "-q"])
-    shown = run(["apt-cache", *options, "show", UNSTABLE_METAPACKAGE],
-                capture_output=True, text=True).stdout
-    depends = re.search(r"^Depends: (linux-source-[\d.]+) \(= ([^)]+)\)", shown, re.MULTILINE)
-    if depends is None:
-        sys.exit(f"build: cannot read the source package {UNSTABLE_METAPACKAGE} depends on")
-    package, version = depends.groups()
-    debs = state / "debs"
-    debs.mkdir(exist_ok=True)
-    deb = next(debs.glob(f"{package}_{version}_all.deb"), None)
-    if deb is None:
-        run(["apt-get", *options, "download", f"{package}={version}"], cwd=debs)
-        deb = next(debs.glob(f"{package}_*_all.deb"))
-    unpacked = state / "root"
+    """(version, tarball) of unstable's newest linux-source, through fetch.py's scratch apt state."""
+    apt_cache, apt_get = fetch.scratch_apt("sid", refresh=True)
+    package = fetch.depends(apt_cache, UNSTABLE_METAPACKAGE, r"linux-source-[\d.]+")
+    deb = fetch.download(apt_get, package, WORK / "debs")
+    version = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    unpacked = WORK / "debs" / f"{package}_{version}"
     tarball = unpacked / "usr" / "src" / f"{package}.tar.xz"
     if not tarball.is_file():
         run(["dpkg-deb", "-x", str(deb), str(unpacked)])
@@ -133,12 +108,14 @@ def unpack(tarball: Path) -> Path:
     return tree
 
 
-def make(tree: Path, *targets: str, jobs: int = 1, quiet: bool = False) -> float:
-    """Run make in ``tree`` for arm64; its wall time in seconds."""
-    started = time.monotonic()
+def make(tree: Path, *targets: str, jobs: int = 1, quiet: bool = False) -> tuple[float, float]:
+    """Run make in ``tree`` for arm64; (wall seconds, CPU seconds of make and its children)."""
+    started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     run(["make", f"-j{jobs}", *(["-s"] if quiet else []), *targets], cwd=tree,
         env={**os.environ, **MAKE_ENV}, stdout=subprocess.DEVNULL if quiet else None)
-    return time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (time.monotonic() - started,
+            after.ru_utime - cpu.ru_utime + after.ru_stime - cpu.ru_stime)
 
 
 def options(tree: Path) -> list[str]:
@@ -169,7 +146,7 @@ def configure(tree: Path) -> None:
 
 
 def generate_patch(tree: Path, out: Path) -> None:
-    run([sys.executable, "-m", "a64fault.cli", "kernel-patch", "--kernel-tree", str(tree),
+    run([sys.executable, "-m", "a64fault", "kernel-patch", "--kernel-tree", str(tree),
          "--name", PREDICATE_NAME, "-o", str(out)], cwd=ROOT)
 
 
@@ -194,14 +171,16 @@ def build(series: str, variants: tuple[str, ...], jobs: int) -> dict:
     name = tree.name.removeprefix("linux-source-")
     patch = WORK / f"{name}.patch"
     result: dict = {"series": name, "package_version": package_version, "jobs": jobs,
-                    "cpus": os.cpu_count()}
+                    "cpus": os.cpu_count(), "load_average_at_start": round(os.getloadavg()[0], 1)}
     if (tree / "arch/arm64/include/asm/insn-atomic-fault.h").exists():
         apply(tree, patch, reverse=True)  # a build interrupted while patched
     configure(tree)
     result["kernel_version"] = subprocess.run(
         ["make", "-s", "kernelversion"], cwd=tree, capture_output=True, text=True, check=True).stdout.strip()
     if "unpatched" in variants:
-        result["unpatched_build_seconds"] = round(make(tree, "Image", jobs=jobs), 1)
+        wall, cpu = make(tree, "Image", jobs=jobs)
+        result["unpatched_build_seconds"] = round(wall, 1)
+        result["unpatched_build_cpu_seconds"] = round(cpu, 1)
         shutil.copyfile(tree / "arch/arm64/boot/Image", WORK / f"Image-{name}-unpatched")
     if "patched" in variants:
         generate_patch(tree, patch)
@@ -211,12 +190,17 @@ def build(series: str, variants: tuple[str, ...], jobs: int) -> dict:
         apply(tree, patch, dry_run=True)
         apply(tree, patch)
         try:
-            result["patched_build_seconds"] = round(make(tree, "Image", jobs=jobs), 1)
+            wall, cpu = make(tree, "Image", jobs=jobs)
+            result["patched_build_seconds"] = round(wall, 1)
+            result["patched_build_cpu_seconds"] = round(cpu, 1)
             shutil.copyfile(tree / "arch/arm64/boot/Image", WORK / f"Image-{name}-patched")
             build_selftest(tree, WORK / f"atomic_fault-{name}")
         finally:
             apply(tree, patch, reverse=True)
-    (WORK / f"build-{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    record = WORK / f"build-{name}.json"
+    if record.is_file():  # keep the other variant's numbers from an earlier run
+        result = {**json.loads(record.read_text()), **result}
+    record.write_text(json.dumps(result, indent=1) + "\n")
     return result
 
 
