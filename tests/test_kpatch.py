@@ -149,7 +149,7 @@ def test_cli_patch_carries_the_generated_predicate_and_applies(cli, tmp_path):
 
     predicate, _ = kernel_source("atomic", name="aarch64_insn_is_atomic_rmw")
     assert "\n".join("+" + line if line else "+" for line in predicate.rstrip("\n").split("\n")) in text
-    assert "regenerate with:" in text and "sha256" in text
+    assert "a64fault predicate --policy atomic" in text and "sha256" in text
     assert "+\treturn !err && aarch64_insn_is_atomic_rmw(le32_to_cpu(insn));" in text
 
 
