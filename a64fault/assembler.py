@@ -10,7 +10,10 @@ so a line that is not exactly one 4-byte instruction is caught and named.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +31,15 @@ ARCH_LINE = (
 TARGET = "aarch64-linux-gnu"
 
 _ERROR = re.compile(r"^[^:\n]*\.s:(\d+):(\d+): error: (.*)$", re.M)
+#: A directive: a ``.name`` where a statement starts (at the line's start or after a label).
+_DIRECTIVE = re.compile(r"(?:^|:)\s*\.[A-Za-z_]")
+#: Longest line: one instruction's text is far shorter.
+MAX_LINE_CHARS = 256
+#: Limits of one assembler run (address space, CPU seconds, bytes per written file);
+#: assembling a few thousand instructions needs ~50 MB and well under a second.
+ASSEMBLER_MEMORY = 1 << 30
+ASSEMBLER_SECONDS = 60
+ASSEMBLER_FILE_BYTES = 256 << 20
 _LABEL = "__line_"
 
 
@@ -67,30 +79,71 @@ def assemble(lines: list[str], names: list[str] | None = None) -> list[int]:
     if not lines:
         return []
     names = names or [repr(line) for line in lines]
+    for line, name in zip(lines, names):
+        _check_one_instruction(line, name)
     if not available():
         raise AssemblerError("assembling needs LLVM from the ziglang wheel: "
                              "pip install 'a64fault[asm]'")
-    for line, name in zip(lines, names):
-        if not line.strip() or "\n" in line or ";" in line:
-            raise AssemblerError(f"not one assembly instruction: {name}")
     source, first = _source(lines)
     with tempfile.TemporaryDirectory(prefix="a64fault-asm-") as tmp:
         src, obj = Path(tmp, "lines.s"), Path(tmp, "lines.o")
         src.write_text(source)
-        run = subprocess.run(
-            [sys.executable, "-m", "ziglang", "cc", "-target", TARGET, "-c", str(src),
-             "-o", str(obj)],
-            capture_output=True, text=True,
-        )
+        run = _run_limited([sys.executable, "-m", "ziglang", "cc", "-target", TARGET, "-c",
+                            str(src), "-o", str(obj)])
         if run.returncode != 0:
-            raise _rejections(run.stderr, first, names)
+            raise _rejections(run.stderr, first, names, run.returncode)
         text, offsets, relocated = _read_object(obj)
     if relocated:
         raise AssemblerError("a line refers to a symbol (relocation in .text); use immediates")
     return _split(text, offsets, names)
 
 
-def _rejections(stderr: str, first: int, names: list[str]) -> AssemblerError:
+def _check_one_instruction(line: str, name: str) -> None:
+    """AssemblerError unless ``line`` could be one instruction: no directive (``.incbin``,
+    ``.fill``... could make the assembler read or write without end), no second
+    statement, no control character, at most MAX_LINE_CHARS."""
+    if len(line) > MAX_LINE_CHARS:
+        raise AssemblerError(f"not one assembly instruction ({len(line)} characters, "
+                             f"at most {MAX_LINE_CHARS}): {name[:80]}")
+    if not line.strip() or ";" in line or not line.isprintable():
+        raise AssemblerError(f"not one assembly instruction: {name}")
+    if _DIRECTIVE.search(line):
+        raise AssemblerError(f"assembler directives are refused (a line is one instruction): "
+                             f"{name}")
+
+
+def _limit_child() -> None:  # runs in the child between fork and exec
+    os.setsid()  # its own process group, so a timeout ends LLVM's children too
+    resource.setrlimit(resource.RLIMIT_AS, (ASSEMBLER_MEMORY, ASSEMBLER_MEMORY))
+    resource.setrlimit(resource.RLIMIT_CPU, (ASSEMBLER_SECONDS, ASSEMBLER_SECONDS))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (ASSEMBLER_FILE_BYTES, ASSEMBLER_FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _run_limited(argv: list[str]) -> subprocess.CompletedProcess:
+    """Run the assembler under the memory, CPU-time and file-size limits (and a wall-clock
+    timeout); exceeding one is an AssemblerError naming it."""
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_limit_child)
+    try:
+        out, err = process.communicate(timeout=2 * ASSEMBLER_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise AssemblerError(f"the assembler ran past {2 * ASSEMBLER_SECONDS} s and was "
+                             "stopped") from None
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+
+def _rejections(stderr: str, first: int, names: list[str], status: int = 1) -> AssemblerError:
+    if status < 0 or status in (128 + signal.SIGKILL, 128 + signal.SIGXCPU, 128 + signal.SIGXFSZ):
+        return AssemblerError(f"the assembler stopped at a limit (signal {abs(status) & 127}): "
+                              f"{ASSEMBLER_MEMORY >> 20} MiB memory, {ASSEMBLER_SECONDS} s CPU, "
+                              f"{ASSEMBLER_FILE_BYTES >> 20} MiB per file")
     errors = []
     for m in _ERROR.finditer(stderr):
         index = int(m.group(1)) - first

@@ -11,6 +11,9 @@ intersections (``count_in``): no sampling.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 import numpy as np
 
 from .errors import InputError
@@ -21,6 +24,37 @@ FULL = WORD_ONES
 MAX_CUBES = 200_000
 
 Cube = tuple[int, int]
+
+#: Work charged per vector pass on top of its length: a pass over a few cubes
+#: costs about as much as one over this many (numpy's per-call overhead).
+PASS_WORK = 4_000
+#: Work charged per cube moved between Python lists and numpy arrays.
+CONVERT_WORK = 60
+#: (units left, limit, what) of the budget in force, or None (unlimited).
+_budget: ContextVar[list | None] = ContextVar("cube_work_budget", default=None)
+
+
+@contextmanager
+def work_budget(limit: int, what: str):
+    """Bound the set arithmetic done inside: past ``limit`` units of work (a unit is
+    one cube compared with another; each vector pass also costs PASS_WORK) it
+    raises InputError naming ``what`` and the limit. Time is then bounded too,
+    whatever the shape of the expression."""
+    token = _budget.set([limit, limit, what])
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
+def _spend(cubes: int) -> None:
+    budget = _budget.get()
+    if budget is None:
+        return
+    budget[0] -= cubes + PASS_WORK
+    if budget[0] < 0:
+        raise InputError(f"{budget[2]} is too costly: more than {budget[1]:,} units of cube "
+                         "work (the budget; simplify it or split it)")
 
 
 class CubeSet:
@@ -51,7 +85,9 @@ class CubeSet:
         lm, lv = large.arrays()
         out: list[Cube] = []
         for m, v in small.cubes:
+            _spend(len(lm))
             hit = np.flatnonzero(((lv ^ np.uint64(v)) & lm & np.uint64(m)) == 0)
+            _spend(CONVERT_WORK * len(hit))
             out.extend(zip((lm[hit] | np.uint64(m)).tolist(), (lv[hit] | np.uint64(v)).tolist()))
             if len(out) > MAX_CUBES:
                 break  # CubeSet() refuses it
@@ -98,6 +134,7 @@ class CubeSet:
         return CubeSet(zip(masks[:n].tolist(), values[:n].tolist()))
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        _spend(CONVERT_WORK * len(self.cubes))
         masks = np.array([m for m, _ in self.cubes], dtype=np.uint64)
         values = np.array([v for _, v in self.cubes], dtype=np.uint64)
         return masks, values
@@ -117,6 +154,7 @@ def _minus(mask: int, value: int, masks: np.ndarray, values: np.ndarray,
     stack = [(mask, value, masks, values)]
     while stack:
         m, v, cm, cv = stack.pop()
+        _spend(len(cm))
         keep = ((cv ^ np.uint64(v)) & cm & np.uint64(m)) == 0
         cm, cv = cm[keep], cv[keep]
         if not len(cm):

@@ -399,7 +399,8 @@ def test_plot_with_matplotlib(tmp_path, cli, name, looks_right):
 
 @pytest.mark.parametrize("name,needle", [("p.xyz", "unsupported format 'xyz'"),
                                          ("p", "unsupported format '(no suffix)'"),
-                                         ("nodir/p.png", "no such directory")])
+                                         ("nodir/p.png", "no such directory"),
+                                         ("p.pgf", "needs LaTeX")])
 def test_plot_path_checked_before_simulating(tmp_path, monkeypatch, cli, name, needle):
     pytest.importorskip("matplotlib")
     import a64fault.model

@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..cubes import CubeSet
+from ..cubes import CubeSet, work_budget
 from ..errors import InputError
 from ..numbers import parse_int, quoted
 from ..word import WORD_BITS
 
+#: Set-arithmetic work one predicate may take (see cubes.work_budget): the worst
+#: shapes measured reach it in about a second (docs/design.md, "Bounded cost").
+MAX_WORK = 1_000_000_000
 #: Parentheses nested deeper than this are refused (the parser recurses on them).
 MAX_DEPTH = 100
 
@@ -34,7 +37,7 @@ def parse_predicate(text: str) -> CubeSet:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise InputError(f"cannot read predicate {text!r} at {text[pos:].strip()[:20]!r}")
+            raise InputError(f"cannot read predicate {quoted(text)} at {text[pos:].strip()[:20]!r}")
         if m.group("term"):
             mask, value = (_number(p.strip(), text) for p in m.group("term").split(":"))
             tokens.append(("term", (mask, value)))
@@ -46,9 +49,10 @@ def parse_predicate(text: str) -> CubeSet:
     if not tokens:
         raise InputError("empty predicate")
     parser = _Parser(tokens, text)
-    result = parser.union()
+    with work_budget(MAX_WORK, "the predicate"):
+        result = parser.union()
     if parser.pos != len(tokens):
-        raise InputError(f"unexpected {tokens[parser.pos][1]!r} in predicate {text!r}")
+        raise InputError(f"unexpected {tokens[parser.pos][1]!r} in predicate {quoted(text)}")
     return result
 
 
@@ -83,7 +87,7 @@ class _Parser:
             negate = not negate
         kind, value = self.peek()
         if kind is None:
-            raise InputError(f"predicate {self.text!r} ends too early")
+            raise InputError(f"predicate {quoted(self.text)} ends too early")
         self.pos += 1
         if kind == "term":
             result = CubeSet.term(*value)
@@ -93,9 +97,9 @@ class _Parser:
                 raise InputError(f"predicate nests parentheses deeper than {MAX_DEPTH}")
             result = self.union()
             if self.peek() != ("op", ")"):
-                raise InputError(f"missing ')' in predicate {self.text!r}")
+                raise InputError(f"missing ')' in predicate {quoted(self.text)}")
             self.pos += 1
             self.depth -= 1
         else:
-            raise InputError(f"unexpected {value!r} in predicate {self.text!r}")
+            raise InputError(f"unexpected {value!r} in predicate {quoted(self.text)}")
         return ~result if negate else result

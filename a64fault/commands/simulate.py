@@ -58,6 +58,10 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+#: Formats matplotlib writes only through an external program: refused up front.
+NEEDS_PROGRAM = {"pgf": "LaTeX (xelatex), which a64fault does not call"}
+
+
 def _matplotlib(path: str):
     """pyplot, once ``path`` is known to be a format matplotlib writes in a directory that exists."""
     try:
@@ -68,8 +72,12 @@ def _matplotlib(path: str):
         from matplotlib.backend_bases import FigureCanvasBase
     except ImportError:
         raise InputError("--plot needs matplotlib: pip install 'a64fault[plot]'") from None
-    formats = FigureCanvasBase.get_supported_filetypes()
+    formats = [name for name in FigureCanvasBase.get_supported_filetypes()
+               if name not in NEEDS_PROGRAM]
     suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix in NEEDS_PROGRAM:
+        raise InputError(f"--plot {path}: the {suffix} format needs {NEEDS_PROGRAM[suffix]}; "
+                         f"use one of {', '.join(sorted(formats))}")
     if suffix not in formats:
         raise InputError(f"--plot {path}: unsupported format {suffix or '(no suffix)'!r}; "
                          f"use one of {', '.join(sorted(formats))}")
@@ -81,6 +89,14 @@ def _matplotlib(path: str):
 
 def plot(rows: list[dict], path: str, pyplot) -> None:
     """Two bar charts, faults and estimated time, one bar group per policy, a bar per kernel."""
+    import matplotlib
+
+    # Settings a matplotlibrc may hold that would call LaTeX or Ghostscript.
+    with matplotlib.rc_context({"text.usetex": False, "ps.usedistiller": None}):
+        _draw(rows, path, pyplot)
+
+
+def _draw(rows: list[dict], path: str, pyplot) -> None:
     policies = list(dict.fromkeys(row["policy"] for row in rows))
     kernels = list(dict.fromkeys(row["kernel"] for row in rows))
     figure, axes = pyplot.subplots(1, 2, figsize=(11, 4))
@@ -104,6 +120,10 @@ def plot(rows: list[dict], path: str, pyplot) -> None:
     try:
         with reading(path, "plot file"):
             figure.savefig(path)
+    except BaseException:
+        if os.path.isfile(path):
+            os.unlink(path)  # no partial plot file
+        raise
     finally:
         pyplot.close(figure)
 
