@@ -144,3 +144,30 @@ def test_recorded_pie_records_through_the_recorded_maps(found, faults_pie, tmp_p
     (stadd,) = [item for item in items if item.classification.kind.value == "atomic-rmw"]
     assert stadd.lookup.address == faults_pie.address_of("stadd_zero")
     assert (stadd.count.faults, stadd.count.double_faults) == (32, 16)
+
+
+@pytest.mark.parametrize("index, module", [(5, "oops_atomic"), (7, "oops_null"), (8, "oops_ro")])
+def test_module_at_sym_off_holds_the_code_word(found, index, module):
+    # fixtures/logs/oops/*.ko are the recorded modules (debug info stripped): the word at
+    # the printed sym+off must be the word the kernel printed in parentheses on Code:.
+    report = found.reports[index]
+    with ElfImage(LOGS / "oops" / f"{module}.ko") as image:
+        lookup = Resolver(modules={module: image}).kernel(report.pc, report.symbol,
+                                                          report.module)
+        assert lookup.word == report.word and lookup.source == f"--module {module} at " \
+            f"{report.symbol.split('/')[0]}"
+        assert explain(report, Resolver(modules={module: image}), "atomic").notes == []
+
+
+def test_a_code_word_the_module_does_not_hold_is_a_warning(found):
+    with ElfImage(LOGS / "oops" / "oops_null.ko") as wrong:
+        done = explain(found.reports[5], Resolver(modules={"oops_atomic": wrong}), "atomic")
+    (note,) = done.notes
+    assert note.startswith("warning: the Code: line's word b820003f is not the word")
+
+
+def test_module_pc_without_the_module_says_which_to_give(found):
+    done = explain(found.reports[5], Resolver(vmlinux=None), "atomic")
+    assert done.lookup.source == "Code: line"
+    assert "--module oops_atomic.ko" in Resolver().kernel(None, "oops_init+0x14/0x1000",
+                                                          "oops_atomic").note

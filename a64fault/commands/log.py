@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -19,12 +20,15 @@ from ..policies import DEFAULT_POLICY, POLICIES
               help="Load bias of PROG (where its address 0 is mapped; hex).")
 @click.option("--vmlinux", "vmlinux_path", metavar="FILE",
               help="Kernel image: kernel pcs are read at the printed sym+off.")
+@click.option("--module", "module_paths", metavar="FILE.ko", multiple=True,
+              help="Kernel module whose pcs (printed 'sym+off/size [name]') are read; repeatable.")
 @click.option("--policy", type=click.Choice(POLICIES), default=DEFAULT_POLICY, show_default=True,
               help="Which read faults the decision upgrades to write faults.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per fault (JSON Lines).")
 @click.option("--summary", "summary_only", is_flag=True,
               help="Only counts by class, fault type, access and kind.")
-def command(files, elf_path, maps_path, base, vmlinux_path, policy, as_json, summary_only):
+def command(files, elf_path, maps_path, base, vmlinux_path, module_paths, policy, as_json,
+            summary_only):
     """Find arm64 fault reports in kernel logs FILES (or '-', stdin) and explain each.
 
     Reads oopses, user fault lines, "Unhandled fault", "Bad mode" and SError
@@ -53,13 +57,16 @@ def command(files, elf_path, maps_path, base, vmlinux_path, policy, as_json, sum
     maps = read_maps(maps_path) if maps_path else None
     elf = ElfImage(elf_path) if elf_path else None
     vmlinux = ElfImage(vmlinux_path) if vmlinux_path else None
+    # A module is printed under its name, with '-' in the file name as '_'.
+    modules = {Path(path).name.removesuffix(".ko").replace("-", "_"): ElfImage(path)
+               for path in module_paths}
     found = Found()
     for name in files or ("-",):
         if name == "-":
             read_stream(sys.stdin.buffer, "-", found)
         else:
             read_path(name, found)
-    resolver = Resolver(elf, maps, base_address, vmlinux)
+    resolver = Resolver(elf, maps, base_address, vmlinux, modules)
     explained = [explain(report, resolver, policy) for report in found.reports]
     per_pc = explain_pcs(count_by_pc(found.records), resolver) if found.records else []
     if summary_only:

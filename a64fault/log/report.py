@@ -42,13 +42,20 @@ def explain(report: Report, resolver: Resolver, policy: str) -> Explained:
     """Decode, compare, look up and decide one report."""
     syndrome = decode(report.esr) if report.esr is not None else None
     mismatches = compare(report.printed, syndrome) if syndrome is not None else []
+    notes = []
     if report.word is not None:
         lookup = Lookup(report.word, "Code: line", report.pc)
+        if report.el != USER and resolver.has_kernel_files:
+            # The kernel file at sym+off must hold the word Code: printed.
+            check = resolver.kernel(report.pc, report.symbol, report.module)
+            if check.word is not None and check.word != report.word:
+                notes.append(f"warning: the Code: line's word {report.word:08x} is not the "
+                             f"word {check.word:08x} of {check.source}")
     elif report.el == USER:
         lookup = resolver.user(report.pc, report.vma)
     else:
         lookup = resolver.kernel(report.pc, report.symbol, report.module)
-    done = Explained(report, syndrome, mismatches, lookup)
+    done = Explained(report, syndrome, mismatches, lookup, notes=notes)
     if lookup.word is None:
         return done
     text = capstone_text(lookup.word, lookup.address or 0)
@@ -148,7 +155,7 @@ def to_text(done: Explained) -> str:
         lines.append(f"  decision ({d.policy}): reported {d.reported}, handled as {d.effective}"
                      + (" (upgraded)" if d.upgraded else "") + f". {d.reason}")
     for note in done.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"  {note}" if note.startswith("warning: ") else f"  note: {note}")
     for mismatch in done.mismatches:
         lines.append(f"  warning: {mismatch}")
     return "\n".join(lines)

@@ -72,11 +72,13 @@ class Resolver:
     """Instruction lookup for user pcs (``elf``, ``maps``, ``base``) and kernel pcs (``vmlinux``)."""
 
     def __init__(self, elf=None, maps: list[MapsLine] | None = None, base: int | None = None,
-                 vmlinux=None):
+                 vmlinux=None, modules: dict | None = None):
         self.elf = elf
         self.maps = maps or []
         self.base = base
         self.vmlinux = vmlinux
+        #: module name (as the kernel prints it in "[name]") -> its .ko ElfImage
+        self.modules = modules or {}
         self._elf_name = Path(elf.path).name if elf is not None else None
 
     def _elf_word(self, image, address: int, how: str) -> Lookup:
@@ -136,19 +138,32 @@ class Resolver:
             return self._elf_word(self.elf, pc, f"{name} at the pc")
         return Lookup(None, note=f"{self._elf_name} is position-independent: give --base or --maps")
 
+    @property
+    def has_kernel_files(self) -> bool:
+        return self.vmlinux is not None or bool(self.modules)
+
     def kernel(self, pc: int | None, symbol: str | None, module: str | None) -> Lookup:
-        """The word at a kernel pc, from --vmlinux (sym+off preferred: KASLR moves the pc)."""
-        if self.vmlinux is None:
-            return Lookup(None, note="give --vmlinux to read kernel instructions")
+        """The word at a kernel pc, from --vmlinux, or from --module for a pc printed
+        as ``sym+off/size [module]`` (sym+off preferred: KASLR moves the pc)."""
         if module:
-            return Lookup(None, note=f"pc is in module {module}, not in --vmlinux")
+            image = self.modules.get(module)
+            if image is None:
+                return Lookup(None, note=f"pc is in module {module}: give --module "
+                                         f"{module}.ko to read it")
+            source = f"--module {module}"
+        elif self.vmlinux is None:
+            return Lookup(None, note="give --vmlinux to read kernel instructions")
+        else:
+            image, source = self.vmlinux, "--vmlinux"
         if symbol:
             expression = symbol.split("/")[0]
             try:
-                address = self.vmlinux.address_of(expression)
+                address = image.address_of(expression)
             except InputError as error:
                 return Lookup(None, note=str(error))
-            return self._elf_word(self.vmlinux, address, f"--vmlinux at {expression}")
+            return self._elf_word(image, address, f"{source} at {expression}")
+        if module:
+            return Lookup(None, note="no symbol printed for the module pc")
         if pc is not None:
             return self._elf_word(self.vmlinux, pc, "--vmlinux at the pc")
         return Lookup(None, note="no pc printed")
