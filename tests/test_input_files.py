@@ -8,7 +8,7 @@ import pytest
 
 from a64fault.decoder.words import MAX_FILE_WORDS, read_file_words
 from a64fault.errors import InputError, one_line, open_input, shown
-from tests.cli import run_in_process
+from tests.cli import run_in_process, run_subprocess
 from tests.expect import assert_one_error
 from tests.limits import within
 
@@ -54,12 +54,25 @@ def test_open_input_devices_only_when_asked():
 @pytest.mark.parametrize("args", [
     ["classify", "--file", "FIFO"],
     ["classify", "--file", "FIFO", "--count", "1"],
+    ["classify", "--elf", "FIFO", "--addr", "0"],
+    ["scan", "FIFO"],
     ["simulate", "-w", "trace", "--trace", "FIFO"],
 ])
 def test_cli_refuses_a_fifo_without_blocking(fifo, args):
     args = [str(fifo) if a == "FIFO" else a for a in args]
-    line = _within(10, lambda: assert_one_error(args))
+    status = 1 if args[0] == "scan" else 2  # scan: 1 when a file failed
+    line = _within(10, lambda: assert_one_error(args, status))
     assert "FIFO" in line
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_scan_refuses_a_fifo_among_other_files(fifo, jobs):
+    """A subprocess: with -j 2 a worker process would block where no alarm reaches it."""
+    done = run_subprocess("scan", "-j", jobs, TINY, fifo, "fixtures/elf/tiny-be")
+    assert done.returncode == 1
+    assert done.stdout.count(f"{TINY}:") == done.stdout.count("tiny-be:") == 1
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and "not a regular file" in lines[0], done.stderr
 
 
 @pytest.mark.parametrize("offset, count, message", [
