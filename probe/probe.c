@@ -45,9 +45,11 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
@@ -417,23 +419,51 @@ static int apply_modes(const char *thp, char **mthp, int n_mthp)
     return failed;
 }
 
-/* Quiet khugepaged: it would collapse page tables behind the workload's back.
- * Writing scan_sleep_millisecs wakes it for one pass at once (and switching THP
- * on starts it, with one pass at once); after that pass it sleeps for the new
- * interval (46 days). So: write, then let that pass run before anything is
- * mapped. */
+/* khugepaged would collapse page tables behind the workload's back. Two
+ * defences:
+ * - quiet it: a 46-day scan interval, 8 pages per pass. Writing the interval
+ *   (and switching PMD THP on, which starts the thread) still runs one pass
+ *   at once, whenever the thread next gets the CPU, and so does registering
+ *   a first mm; those passes cannot be timed.
+ * - a decoy: a pass walks the registered mm's VMAs in address order from
+ *   where the last pass stopped, skips the ones khugepaged cannot use, and
+ *   stops after the first PMD it scans (progress += HPAGE_PMD_NR > 8). The
+ *   decoy is a large, empty, THP-eligible mapping below every workload
+ *   mapping (at DECOY_ADDRESS; mmap places the workload's near the top), with
+ *   an anon_vma (khugepaged skips VMAs without one) from a read fault on its
+ *   last PMD (the huge zero page: no memory). Every pass spends itself on one
+ *   of its empty PMDs, so no pass reaches a workload's range. */
+#define DECOY_ADDRESS (1UL << 40)
+#ifndef DECOY_PMDS
+#define DECOY_PMDS 1024UL
+#endif
+#ifndef SCAN_SLEEP_MS      /* a shorter interval only to test the decoy */
+#define SCAN_SLEEP_MS "4000000000"
+#endif
+static char *decoy;
+static size_t decoy_size;
+
 static void quiet_khugepaged(void)
 {
     write_file(THP_DIR "/khugepaged/pages_to_scan", "8");
     write_file(THP_DIR "/khugepaged/alloc_sleep_millisecs", "4000000000");
-    write_file(THP_DIR "/khugepaged/scan_sleep_millisecs", "4000000000");
+    write_file(THP_DIR "/khugepaged/scan_sleep_millisecs", SCAN_SLEEP_MS);
 }
 
-static void settle_khugepaged(void)
+static void make_decoy(int may_set_thp)
 {
-    quiet_khugepaged();
-    struct timespec pause_for = { 0, 300 * 1000 * 1000 };
-    nanosleep(&pause_for, NULL);
+    decoy_size = DECOY_PMDS * (size_t)pmd_size;
+    decoy = mmap((void *)DECOY_ADDRESS, decoy_size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (decoy == MAP_FAILED) { decoy = NULL; return; }
+    char mode[64] = "";
+    if (may_set_thp) {
+        read_mode(THP_DIR "/enabled", mode, sizeof mode);
+        write_file(THP_DIR "/enabled", "always");
+    }
+    volatile char *last = decoy + decoy_size - (size_t)pmd_size;
+    (void)*last;
+    if (may_set_thp && mode[0]) write_file(THP_DIR "/enabled", mode);
 }
 
 /* ---- one job ------------------------------------------------------------ */
@@ -477,7 +507,6 @@ static void run_job(char *line, int index)
     }
     emit("},");
     int failed = apply_modes(thp, words + first_mthp, n - first_mthp);
-    if (strcmp(thp, "keep")) settle_khugepaged();
     emit("\"settings_failed\":%d,", failed);
     emit_settings();
 
@@ -503,7 +532,8 @@ static void run_job(char *line, int index)
 
     if (known == 0) emit(",\"error\":\"unknown workload\"");
     else if (known < 0) emit(",\"error\":\"madvise failed: errno %d\"", -known);
-    emit(",\"base\":\"%#lx\",\"counters\":{", (unsigned long)(uintptr_t)base);
+    emit(",\"base\":\"%#lx\",\"decoy_below\":%s,\"counters\":{", (unsigned long)(uintptr_t)base,
+         decoy && decoy + decoy_size <= base ? "true" : "false");
     int first = 1;
     emit_delta("minflt", before.ru.ru_minflt, after.ru.ru_minflt, &first);
     emit_delta("majflt", before.ru.ru_majflt, after.ru.ru_majflt, &first);
@@ -613,8 +643,9 @@ int main(int argc, char **argv)
         snprintf(copies[i], sizeof copies[i], "%s", jobs[i]);
         jobs[i] = copies[i];
     }
-    if (init || !getuid()) settle_khugepaged();
+    if (init || !getuid()) quiet_khugepaged();
     warm_up();
+    make_decoy(init || !getuid());    /* after mlockall(MCL_CURRENT): never populated */
 
     print_text("A64FAULT-BEGIN");
     struct utsname u;
@@ -624,6 +655,7 @@ int main(int argc, char **argv)
     emit_str(u.release);
     emit(",\"machine\":");
     emit_str(u.machine);
+    emit(",\"decoy\":\"%#lx\",\"decoy_size\":%zu", (unsigned long)(uintptr_t)decoy, decoy_size);
     emit(",\"page_size\":%ld,\"pmd_size\":%ld,\"pid1\":%s,\"uid\":%d,\"jobs\":%d,\"mthp_sizes_kb\":[",
          page_size, pmd_size, init ? "true" : "false", (int)getuid(), n);
     for (int z = 0; z < n_sizes; z++) emit("%s%u", z ? "," : "", sizes[z].kb);
