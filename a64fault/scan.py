@@ -4,8 +4,8 @@ The executable sections (or, in a file without sections, the executable
 PT_LOAD segments) come from ``ElfImage.executable_ranges()``. Their words
 (little-endian even in big-endian ELF files) get row codes from the pattern
 table, in one vector pass (``vector.classify_rows`` over numpy views of the
-mmapped file) or, for files of at most SMALL_WORDS words, from the same
-cached tables without importing numpy (``rowcodes``). They are counted per
+mmapped file) or, for files of at most SMALL_WORDS words while numpy is not
+loaded yet, from the same cached tables without importing it (``rowcodes``). They are counted per
 kind and feature, and the selected instructions (those a policy upgrades,
 or of chosen kinds) are listed with symbol and Capstone text; Capstone runs
 only over the stretches of code that hold them (``listing``).
@@ -18,6 +18,7 @@ likely data (``datacode``): counted apart, and listed apart as ``(data?)``.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -121,7 +122,9 @@ def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, limit: int 
         marks = image.mapping_symbols()
         data = data_ranges(marks, ranges)
         words = sum(size // WORD_BYTES for *_, size in ranges)
-        if words <= SMALL_WORDS and not chosen.by_predicate:
+        # The pure-Python path only saves numpy's import: once numpy is loaded
+        # (a parallel scan's parent loads it for its workers) vectors are faster.
+        if words <= SMALL_WORDS and not chosen.by_predicate and not _numpy_loaded():
             tally, picks, names = _classify_small(image, ranges, data, chosen)
         else:
             tally, picks, names = _classify_vector(image, ranges, data, chosen)
@@ -139,6 +142,10 @@ def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, limit: int 
             result.debug_file = str(image.debug_file)
     _fill_counts(result, tally, names)
     return result
+
+
+def _numpy_loaded() -> bool:
+    return "numpy" in sys.modules
 
 
 def _classify_small(image, ranges, data, chosen: Selection):

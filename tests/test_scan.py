@@ -261,7 +261,13 @@ def test_small_and_vector_paths_agree_and_list_the_wanted_kinds(monkeypatch, nam
     from a64fault.kinds import Kind
     from a64fault.policies import POLICY_KINDS, upgrades
 
-    small = scan.scan_file(ELF / name, policy, kinds).as_json()
+    calls = []
+    with monkeypatch.context() as patch:
+        patch.setattr(scan, "_numpy_loaded", lambda: False)  # numpy is loaded in tests
+        small_path = scan._classify_small
+        patch.setattr(scan, "_classify_small", lambda *a: calls.append(1) or small_path(*a))
+        small = scan.scan_file(ELF / name, policy, kinds).as_json()
+    assert calls == ([] if policy == "kernel-v5" else [1])
     monkeypatch.setattr(scan, "SMALL_WORDS", -1)
     assert scan.scan_file(ELF / name, policy, kinds).as_json() == small
     _, code = reference(ELF / name)

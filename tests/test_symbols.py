@@ -138,3 +138,12 @@ def test_long_names_are_cut_in_text_only():
     columns = [line.index(" 0x") for line in run("scan", ELF / "mod.o").stdout.splitlines()
                if line.startswith("    ") and " 0x" in line]
     assert len(set(columns)) == 1  # the word column stays aligned
+
+
+def test_a_demangled_name_with_spaces_takes_an_offset():
+    with ElfImage(ELF / "mod.o") as image:
+        raw = next(s.name for s in image.symbols.symbols if s.name.startswith("_ZNSt6vector"))
+        readable = image.symbolize(image.address_of(raw), demangled=True)
+        assert " " in readable
+        assert image.address_of(f"{readable}+0x4") == image.address_of(raw) + 4
+        assert image.address_of(f"{readable} + 4") == image.address_of(raw) + 4

@@ -37,8 +37,9 @@ from .symbols import Symbol, SymbolTable, demangle, plt_symbols, read_symbol_tab
 
 __all__ = ["DEFAULT_DEBUG_DIR", "ElfImage", "Section", "Symbol", "demangle"]
 
-#: "name", "name+0x10", "name-16", "name + 0x10".
-_SYMBOL_EXPR = re.compile(r"^\s*(?P<name>[^+\s]+?)\s*(?:(?P<sign>[+-])\s*(?P<offset>\w+))?\s*$")
+#: "name", "name+0x10", "name-16", "name + 0x10"; a name may hold spaces and
+#: signs (a demangled ``ns::operator+(int) const``): the offset is the last term.
+_SYMBOL_EXPR = re.compile(r"^\s*(?P<name>.+?)\s*(?:(?P<sign>[+-])\s*(?P<offset>\w+))?\s*$", re.S)
 
 _PARSE_ERRORS = (ValueError, IndexError, KeyError, TypeError, OverflowError)
 
@@ -85,6 +86,12 @@ class ElfImage:
         """All named symbols, PLT stubs included (read on first use)."""
         if self._symbol_table is None:
             named = self._tables()
+            if not named:
+                try:
+                    named, _ = read_symbol_table(self.layout, ".dynsym")
+                except _PARSE_ERRORS as error:
+                    raise InputError(f"{self.path}: corrupt .dynsym ({_first_line(error)})") \
+                        from None
             try:
                 self._symbol_table = SymbolTable(named + plt_symbols(self.layout), self.layout)
             except _PARSE_ERRORS as error:
@@ -92,16 +99,15 @@ class ElfImage:
         return self._symbol_table
 
     def _tables(self) -> list[Symbol]:
-        """Named symbols of .symtab, else the debug file, else .dynsym; and the
-        mapping symbols (read once; no PLT, so no Capstone)."""
+        """Named symbols of .symtab, else the debug file; and the mapping
+        symbols (read once; no .dynsym and no PLT: a scan needs the mapping
+        symbols of every file, names only where it lists something)."""
         if self._named is None:
             layout = self.layout
             try:
                 found, self._mapping_symbols = read_symbol_table(layout, ".symtab")
                 if not found and layout.sections:
                     found, self._mapping_symbols = self._debug_file_symbols()
-                if not found:
-                    found, _ = read_symbol_table(layout, ".dynsym")
             except _PARSE_ERRORS as error:
                 raise InputError(f"{self.path}: corrupt symbol table ({_first_line(error)})") \
                     from None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ...errors import InputError
 from ...word import WORD_BYTES  # noqa: F401  (the unit of every code range)
@@ -51,11 +51,11 @@ _SHDR = struct.Struct("IIQQQQIIQQ")
 _PHDR = struct.Struct("IIQQQQQQ")
 
 
-@dataclass(frozen=True)
-class Section:
-    """One section header (Elf64_Shdr) with its name and index."""
+class Section(NamedTuple):
+    """One section header (Elf64_Shdr) with its name and index (a tuple: made
+    for every section of every file a scan opens)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the header's number; shadows tuple.index
     name: str
     sh_type: int
     flags: int
@@ -77,11 +77,10 @@ class Section:
         return self.has_bytes and bool(self.flags & SHF_EXECINSTR)
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """One program header (Elf64_Phdr)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the header's number; shadows tuple.index
     p_type: int
     flags: int
     offset: int
@@ -90,8 +89,7 @@ class Segment:
     memsz: int
 
 
-@dataclass(frozen=True)
-class Mapping:
+class Mapping(NamedTuple):
     """A run of file bytes seen at [vaddr, vaddr + size)."""
 
     vaddr: int
@@ -142,6 +140,7 @@ class ElfLayout:
                             s.flags & SHF_TLS and s.sh_type == SHT_NOBITS))
         self._placed_starts = [start for start, _ in placed]
         self._placed = [self.sections[index] for _, index in placed]
+        self._text = self.section_named(".text")
 
     # -- reading -----------------------------------------------------------
 
@@ -243,7 +242,7 @@ class ElfLayout:
         if self.is_relocatable:
             index = 0 if vaddr < SLOT_SIZE else vaddr >> SLOT_BITS
             if index == 0:
-                section = self.section_named(".text")
+                section = self._text
             else:
                 section = self.sections[index] if index < len(self.sections) else None
             if section is None or not section.flags & SHF_ALLOC:

@@ -42,7 +42,7 @@ _STB_LOCAL = 0
 _SYM = struct.Struct("IBBHQQ")  # Elf64_Sym: name, info, other, shndx, value, size
 _RELA = struct.Struct("QQq")  # Elf64_Rela: offset, info, addend
 _R_SYM_SHIFT = 32  # ELF64_R_SYM(info) = info >> 32
-_MAPPING = re.compile(r"\$[xd](\..*)?\Z", re.S)
+_DOLLAR = ord("$")  # mapping symbols: "$x", "$d", "$x.foo", "$d.foo"
 #: A PLT stub: ``adrp x16, PAGE`` then ``ldr x17, [x16, #OFF]`` loads its GOT slot.
 _ADRP_X16 = re.compile(r"x16, #?(0x[0-9a-f]+|\d+)\Z")
 _LDR_X17 = re.compile(r"x17, \[x16(?:, #(0x[0-9a-f]+|\d+))?\]\Z")
@@ -60,6 +60,9 @@ class Symbol(NamedTuple):
     size: int
     is_global: bool
     section: int = -1
+
+
+new_symbol = tuple.__new__
 
 
 @lru_cache(maxsize=1 << 16)
@@ -98,30 +101,39 @@ def read_symbol_table(layout: ElfLayout, table_name: str, remap=None,
     strings = layout.bytes_at(strtab.offset, strtab.size, f"the string table of {table_name}")
     raw = layout.bytes_at(table.offset, table.size - table.size % _SYM.size, f"section {table_name}")
     record = struct.Struct(("<" if layout.little_endian else ">") + _SYM.format)
-    sections = target.sections
+    count = len(target.sections)
+    code = {s.index for s in target.sections if s.flags & SHF_EXECINSTR}
+    bases = [target.base_of(i) for i in range(count)] if target.is_relocatable else None
+    limit = len(strings)
     symbols, mapping = [], []
     for name_at, info, _other, shndx, value, size in record.iter_unpack(raw):
-        if shndx == SHN_UNDEF or shndx >= SHN_LORESERVE or name_at >= len(strings):
+        if shndx == SHN_UNDEF or shndx >= SHN_LORESERVE or name_at >= limit:
+            continue
+        first = strings[name_at]
+        if not first:
             continue
         if remap is not None:
             shndx = remap(shndx)
             if shndx is None:
                 continue
-        if shndx >= len(sections):
+        if shndx >= count:
             continue
-        if target.is_relocatable:
+        if bases is not None:
             if value >= SLOT_SIZE:
                 continue
-            value += target.base_of(shndx)
-        name = c_string(strings, name_at)
-        if not name:
-            continue
-        if name[0] == "$" and _MAPPING.match(name):
-            if table_name == ".symtab" and sections[shndx].flags & SHF_EXECINSTR:
-                mapping.append((value, name[:2]))
+            value += bases[shndx]
+        if first == _DOLLAR and strings[name_at + 1:name_at + 2] in (b"x", b"d") and \
+                strings[name_at + 2:name_at + 3] in (b"\0", b".", b""):
+            if table_name == ".symtab" and shndx in code:
+                mapping.append((value, "$" + chr(strings[name_at + 1])))
             continue
         if info & _ST_TYPE_MASK in _NAMED_TYPES:
-            symbols.append(Symbol(name, value, size, info >> _ST_BIND_SHIFT != _STB_LOCAL, shndx))
+            end = strings.find(b"\0", name_at)
+            name = strings[name_at:end if end >= 0 else None].decode("utf-8", "replace")
+            # tuple.__new__ skips the NamedTuple constructor's Python frame:
+            # hundreds of thousands of symbols are made in a distribution scan.
+            symbols.append(new_symbol(Symbol, (name, value, size,
+                                               info >> _ST_BIND_SHIFT != _STB_LOCAL, shndx)))
     return symbols, sorted(set(mapping))
 
 
