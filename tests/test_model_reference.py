@@ -446,3 +446,38 @@ def test_mthp_rotation_equals_reference(monkeypatch):
             want = reference(workload, size, "7.2", row["policy"], "never", stride=stride,
                              align=align, mthp={2: "always", 4: "always"})
             assert model_counts(row) == want, (workload, row["policy"])
+
+
+@pytest.mark.parametrize("page_size,mthp", [("4K", {4: "always", 2: "always"}),
+                                            ("16K", {4: "always"})])
+def test_trace_equals_reference(tmp_path, page_size, mthp):
+    """A trace of mixed instructions at scattered addresses, replayed one access at a time."""
+    import random
+
+    shift = {"4K": 12, "16K": 14}[page_size]
+    page = 1 << shift
+    pmd = page * (page // 8)
+    rng = random.Random(5)
+    lines = ["ldr x8, [x0]", "str x8, [x0]", "stadd wzr, [x0]", "ldrb w8, [x0]",
+             "cas w1, w2, [x0]", "dc civac, x0", "prfm pldl1keep, [x0]"]
+    base = DEFAULT_BASE + 3 * pmd
+    rows = [(rng.choice(lines), base + rng.randrange(2 * pmd // page) * page + rng.randrange(8))
+            for _ in range(300)]
+    path = tmp_path / "t.csv"
+    path.write_text("word,address\n" + "".join(f"{WORDS[line]:#x},{address:#x}\n"
+                                               for line, address in rows))
+    sizes = tuple(f"{(page << order) >> 10}K={mode}" for order, mode in mthp.items())
+    setup = Setup(workload="trace", trace=str(path), thp="always", page_size=page_size,
+                  mthp=sizes)
+    lo = min(a for _, a in rows) // pmd * pmd
+    hi = (max(a for _, a in rows) // pmd + 1) * pmd
+    for row in simulate(setup, ("6.10", "7.2"), ("none", "atomic")):
+        ref = Reference(row["kernel"], row["policy"], lo, hi,
+                        allowed_orders("always", False, mthp, shift - 3), shift)
+        for line, address in rows:
+            ref.run(WORDS[line], address)
+        want = dict(ref.c)
+        want.update(ref.final())
+        want["rss_bytes"] = ref.rss()
+        want["mthp"] = dict(sorted(ref.mthp.items()))
+        assert model_counts(row, page_size) == want, (page_size, row["kernel"], row["policy"])
