@@ -70,14 +70,15 @@ class RegionSweep:
         self._regions: dict = {}
         self._blocks: dict = {}
         self._firsts: dict = {}
+        self._pages: dict[int, tuple[int, Counters]] = {}
 
     def run(self, state: RegionState, offset: int, count: int,
             stride: int) -> tuple[RegionState, Counters]:
         """(final state, counters) of ``count`` accesses from byte ``offset`` every ``stride``."""
-        pages = touched_pages(offset, count, stride, self.page_shift)
-        key = (state, pages.tobytes())
+        key = (state, offset, count, stride)
         done = self._regions.get(key)
         if done is None:
+            pages = touched_pages(offset, count, stride, self.page_shift)
             done = self._regions[key] = self._run(state, pages)
         return done
 
@@ -176,10 +177,13 @@ class RegionSweep:
         after = np.arange(len(PTES_BY_CODE), dtype=np.int8)
         for code, n in enumerate(np.bincount(before, minlength=len(PTES_BY_CODE)).tolist()):
             if n:
-                result, delta = self._block(np.array([code], dtype=np.int8),
-                                            np.ones(1, dtype=np.int8), (0, 1))
-                after[code] = result[0]
-                counters.add(delta, n)
+                effect = self._pages.get(code)
+                if effect is None:
+                    result, delta = self._block(np.array([code], dtype=np.int8),
+                                                np.ones(1, dtype=np.int8), (0, 1))
+                    effect = self._pages[code] = (int(result[0]), delta)
+                after[code] = effect[0]
+                counters.add(effect[1], n)
         codes[pages] = after[before]
 
     def _block(self, codes: np.ndarray, touched: np.ndarray,
