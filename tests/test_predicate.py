@@ -134,8 +134,10 @@ def test_header_names_table_policy_dont_care_count_and_command():
     assert "a64.patterns" in header and predicate.table_sha256 in header
     assert "policy 'atomic'" in header and "Don't-care set: non-memory" in header
     assert f"Terms: {len(predicate.terms)}, optimal" in header
+    command = header.replace(" \\\n *    ", "")
     assert ("a64fault predicate --policy atomic --dont-care non-memory --lang kernel "
-            "--name insn_is_atomic") in header
+            "--name insn_is_atomic\n") in command
+    assert max(len(line.expandtabs()) for line in text.splitlines()) <= 100  # checkpatch
     assert "static __always_inline bool insn_is_atomic(u32 insn)" in text
     assert "#include" not in text
 

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import re
 import sys
 
 import click
 
 from ..errors import InputError
 from ..policies import KERNEL_V5
-
-LANGUAGES = ("c", "kernel", "rust", "go", "python")
-DONT_CARE = ("non-memory", "unallocated", "none")
+from ..predicate.emit import DEFAULT_LANGUAGE, LANGUAGES
+from ..predicate.sets import DEFAULT_DONT_CARE, DONT_CARE_MODES
 
 
 @click.command(name="predicate",
-               short_help="Generate a minimum mask/value predicate for a policy, proven exhaustively.")
+               short_help="Minimum mask/value predicate for a policy, proven.")
 @click.option("--policy", help="Policy whose upgraded words must match: atomic (default) or "
               "atomic+exclusive.")
 @click.option("--kinds", help="Kinds to match instead of a policy, comma-separated "
               "(e.g. atomic-rmw,compare-and-swap).")
-@click.option("--lang", type=click.Choice(LANGUAGES), default="c", show_default=True,
+@click.option("--lang", type=click.Choice(LANGUAGES), default=DEFAULT_LANGUAGE, show_default=True,
               help="Output language (kernel: Linux style, u32, no libc headers).")
 @click.option("--name", help="Function name (default insn_is_<policy>).")
-@click.option("--dont-care", "dont_care", type=click.Choice(DONT_CARE), default="non-memory",
+@click.option("--dont-care", "dont_care", type=click.Choice(DONT_CARE_MODES), default=DEFAULT_DONT_CARE,
               show_default=True, help="Words the predicate may match or not: non-memory "
               "instructions, unallocated encodings only, or none.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of source text.")
@@ -52,9 +51,9 @@ def command(policy, kinds, lang, name, dont_care, as_json, tests, verify, verify
                              "do not apply")
         _verify_terms(verify_terms, policy, chosen, dont_care, as_json, against)
         return
-    predicate = lib.generate(policy or "atomic", kinds=chosen, dont_care=dont_care)
     if name is not None:
         lib.check_name(name)
+    predicate = lib.generate(policy or "atomic", kinds=chosen, dont_care=dont_care)
     vectors = lib.vectors_for(predicate) if tests else None
     source = lib.render(predicate, lang, name, vectors)
     report: list[str] = []
@@ -114,8 +113,8 @@ def _verify_terms(text, policy, kinds, dont_care, as_json, against) -> None:
     if against is not None:
         expression = AnyOf(*(Test(m, v) for m, v in cubes.cubes))
         comparison = compare(expression, chosen, against)
-        tests = len(re.findall(r":", text))
-        comparison = type(comparison)(**{**comparison.__dict__, "tests": tests})
+        # Each MASK:VALUE term of the text holds the only ':' it has.
+        comparison = dataclasses.replace(comparison, tests=text.count(":"))
         result["against"] = comparison.as_json()
         lines += comparison.lines()
     click.echo(json.dumps(result) if as_json else "\n".join(lines))

@@ -18,7 +18,7 @@ from ..patterns import TABLE_PATH, Table, default_table
 from ..policies import DEFAULT_POLICY, KERNEL_V5, POLICY_KINDS, check_policy
 from ..terms import AnyOf, Test
 from .cover import Cover, minimum_cover
-from .sets import DEFAULT_DONT_CARE, PolicySets, _row_regions, check_dont_care, policy_sets
+from .sets import DEFAULT_DONT_CARE, PolicySets, check_dont_care, policy_sets, row_regions
 
 #: How feature None (the Armv8.0 base) is named in comments and JSON.
 BASE = "base"
@@ -123,6 +123,8 @@ class GeneratedPredicate:
             "lower_bound": self.lower_bound,
             "witnesses": [f"{w:#010x}" for w in self.cover.witnesses],
             "primes": self.cover.primes,
+            "primes_complete": self.cover.primes_complete,
+            "solver_optimal": self.cover.solver_optimal,
             "table": {"file": TABLE_PATH.name, "sha256": self.table_sha256,
                       "a64fault": self.version},
         }
@@ -206,7 +208,7 @@ def describe_terms(cubes, sets: PolicySets, table: Table) -> tuple[Term, ...]:
     by mask and value. A form is *partial* in a term that holds only some of
     its ON words.
     """
-    regions = _row_regions(table)
+    regions = row_regions(table)
     on_rows = [(row, np.array(cubes_, dtype=np.uint64).reshape(-1, 2))
                for row, cubes_ in zip(table.rows, regions) if row.kind in sets.kinds]
     order = {form: i for i, form in enumerate(table.forms)}

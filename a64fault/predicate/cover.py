@@ -17,10 +17,10 @@ Optimality certificate: two ON words are *incompatible* when the smallest
 term holding both (the bits where they agree, fixed) meets an OFF word; no
 term, prime or not, holds two incompatible words. So k pairwise
 incompatible ON words prove that every cube predicate needs at least k
-terms. The witnesses are drawn from the ON cubes and the largest pairwise
-incompatible set among them is found with a second integer program (any
-incompatible set found is a valid bound, even when the solver stops early).
-The cover is reported optimal only when its size equals that bound.
+terms. Witness candidates are drawn from the ON cubes; a greedy pass, and if
+it falls short a second integer program, picks a pairwise incompatible set
+among them (any such set is a valid bound, even when the solver stops
+early). The cover is reported optimal only when its size equals that bound.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ Cube = tuple[int, int]
 MAX_PRIMES_PER_CUBE = 2_000
 #: Seconds HiGHS may spend on each integer program.
 TIME_LIMIT = 60.0
-#: Witness candidates per ON cube and round: its free bits set to 0, to 1,
-#: and to this many pseudo-random patterns (a fixed seed: the same every run).
-#: Per round (tried while the bound is below the cover's size), how many.
+#: Witness candidates per ON cube: its free bits at 0, at 1, and at this many
+#: pseudo-random patterns (fixed seed: the same every run), one entry per round;
+#: a further round runs only while the bound is below the cover's size.
 RANDOM_WITNESSES = (2, 6, 12)
 WITNESS_SEED = 0x64FA
 
@@ -51,7 +51,7 @@ class Cover:
     """A cover of ON by primes, and what is known about its optimality."""
 
     terms: tuple[Cube, ...]
-    #: Every prime the cover was chosen from.
+    #: How many primes the cover was chosen from.
     primes: int
     #: Whether the primes are every prime containing an ON cube.
     primes_complete: bool
@@ -188,12 +188,6 @@ def _irredundant(terms: list[Cube], on: CubeSet) -> list[Cube]:
         else:
             index += 1
     return terms
-
-
-def compatible(a: int, b: int, off: CubeSet) -> bool:
-    """Whether one term can hold both words: their smallest common term meets no OFF word."""
-    mask = ~(a ^ b) & WORD_ONES
-    return not (CubeSet.term(mask, a & mask) & off).cubes
 
 
 def incompatible_witnesses(on: CubeSet, off: CubeSet, rng: random.Random, count: int,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ..errors import InputError
 from ..patterns import TABLE_PATH
 from .build import GeneratedPredicate, check_name
 from .sets import DONT_CARE_SENTENCES
@@ -25,8 +26,6 @@ GO_PACKAGE = "a64fault"
 
 
 def check_language(lang: str) -> str:
-    from ..errors import InputError
-
     if lang not in LANGUAGES:
         raise InputError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
     return lang
@@ -38,6 +37,24 @@ def command_line(predicate: GeneratedPredicate, lang: str, name: str, tests: boo
     if tests:
         words.append("--tests")
     return " ".join(words)
+
+
+def fold_command(command: str, width: int = WIDTH) -> list[str]:
+    """The command indented by two, folded with shell continuations (`` \\``) to ``width``
+    between options (an option stays with its value)."""
+    groups: list[str] = []
+    for word in command.split(" "):
+        if word.startswith("--") or not groups:
+            groups.append(word)
+        else:
+            groups[-1] += " " + word
+    lines, line = [], " "
+    for group in groups:
+        if len(line) + 1 + len(group) > width - 2 and line.strip():
+            lines.append(line + " \\")
+            line = "   "
+        line += " " + group
+    return lines + [line]
 
 
 def header_lines(predicate: GeneratedPredicate, lang: str, name: str, tests: bool) -> list[str]:
@@ -63,7 +80,7 @@ def header_lines(predicate: GeneratedPredicate, lang: str, name: str, tests: boo
     lines: list[str] = []
     for paragraph in paragraphs:
         if paragraph is None:
-            lines.append("  " + command_line(predicate, lang, name, tests))
+            lines.extend(fold_command(command_line(predicate, lang, name, tests)))
         else:
             lines.extend(textwrap.wrap(paragraph, WIDTH))
     return lines

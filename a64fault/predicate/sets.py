@@ -93,7 +93,7 @@ class PolicySets:
 
 
 @lru_cache(maxsize=None)
-def _row_regions(table: Table) -> tuple[tuple[tuple[int, int], ...], ...]:
+def row_regions(table: Table) -> tuple[tuple[tuple[int, int], ...], ...]:
     """Per row code: the cubes of the words that row classifies (its cube minus its children)."""
     regions = table_regions(table)
     rows = table.rows
@@ -110,7 +110,7 @@ def policy_sets(kinds, dont_care: str = DEFAULT_DONT_CARE, table: Table | None =
     check_dont_care(dont_care)
     kinds = frozenset(kinds)
     table = table if table is not None else default_table()
-    regions = _row_regions(table)
+    regions = row_regions(table)
     on_cubes: list[tuple[int, int]] = []
     memory_off: list[tuple[int, int]] = []
     for row, cubes in zip(table.rows, regions):
