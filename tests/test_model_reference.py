@@ -481,3 +481,31 @@ def test_trace_equals_reference(tmp_path, page_size, mthp):
         want["rss_bytes"] = ref.rss()
         want["mthp"] = dict(sorted(ref.mthp.items()))
         assert model_counts(row, page_size) == want, (page_size, row["kernel"], row["policy"])
+
+
+def test_mthp_order_falls_to_the_largest_empty_block():
+    """Reads map zero pages at every 12th page first; the writes that follow find some
+    64 KiB blocks non-empty and take the largest empty aligned block below them."""
+    from a64fault.model import Simulation, Vma
+    from a64fault.model.cpu import Op
+    from a64fault.model.kernel import kernel
+    from a64fault.model.tunables import Tunables
+
+    start, end = DEFAULT_BASE, DEFAULT_BASE + (4 << 20)
+    read = (Op.of(WORDS["ldrb w8, [x0]"]),)
+    write = (Op.of(WORDS["str xzr, [x0]"]),)
+    sizes = ((2, "always"), (3, "always"), (4, "always"))
+    for policy, available in itertools.product(("none", "atomic"), (True, False)):
+        sim = Simulation(kernel("7.2"), policy, [Vma(start, end)],
+                         tunables=Tunables(sizes=sizes), thp_available=available)
+        sim.sweep(read, start + 5 * PAGE, 3 << 20, 12 * PAGE)
+        sim.sweep(write, start, 4 << 20, PAGE)
+        ref = Reference("7.2", policy, start, end, {2, 3, 4}, thp_available=available)
+        for address in range(start + 5 * PAGE, start + 5 * PAGE + (3 << 20), 12 * PAGE):
+            ref.program(["ldrb w8, [x0]"], address)
+        for address in range(start, end, PAGE):
+            ref.program(["str xzr, [x0]"], address)
+        got = sim.counters.as_dict()
+        assert {k: got[k] for k in ref.c} == ref.c, (policy, available)
+        assert dict(sim.counters.mthp_orders) == ref.mthp
+        assert {2, 3, 4} <= set(ref.mthp) or not available
