@@ -472,3 +472,15 @@ def test_mthp_settings_parse():
     assert parse_sizes({"32K": "never"}, geometry(16384)) == ((1, "never"),)
     with pytest.raises(InputError, match="no anonymous THP of 32K with 16K pages"):
         Setup(workload="memset", page_size="16K", mthp=("32K=always",))
+
+
+def test_16k_pages_have_a_47_bit_address_space(tmp_path):
+    """Debian's 16K kernel maps below 2^47 (its recorded mmap base is 0x7fff86000000)."""
+    with pytest.raises(InputError, match="47-bit user address space"):
+        Setup(workload="memset", size=200 << 40, page_size="16K")
+    Setup(workload="memset", size=200 << 40)  # fits in 4K pages' 48 bits
+    trace = tmp_path / "t.csv"
+    trace.write_text(f"word,address\n{WORDS['str xzr, [x0]']:#x},{(1 << 47) + 4096:#x}\n")
+    with pytest.raises(InputError, match="past the 47-bit"):
+        simulate(Setup(workload="trace", trace=str(trace), page_size="16K"))
+    assert simulate(Setup(workload="trace", trace=str(trace)), ("6.10",), ("none",))[0]["faults"] == 1

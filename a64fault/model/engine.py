@@ -23,7 +23,7 @@ from .bulk import RegionSweep
 from .counters import Counters
 from .cpu import Op, execute
 from .kernel import FaultContext, Kernel
-from .state import ADDRESS_SPACE, Pmd, Pte, Region, RegionState, Rotation, RunMap, Value, census, rotation
+from .state import Pmd, Pte, Region, RegionState, Rotation, RunMap, Value, census, rotation
 from .tunables import Tunables
 
 THP_STATE = RegionState(Pmd.THP)
@@ -69,7 +69,7 @@ class Simulation:
             if before.end > after.start:
                 raise InputError(f"VMAs overlap at {after.start:#x}")
         self.thp_available = thp_available
-        self.map = RunMap(ADDRESS_SPACE >> g.pmd_shift)
+        self.map = RunMap(g.address_space >> g.pmd_shift)
         self.counters = Counters()
         self._sweeps: dict = {}
         #: Pages of mTHP folios that collapses absorbed (their folios are no longer mapped).

@@ -15,7 +15,6 @@ from .geometry import Geometry
 from .geometry import geometry as geometry_named
 from .kernel import KERNELS, Kernel
 from .kernel import kernel as kernel_named
-from .state import ADDRESS_SPACE, VA_BITS
 from .trace import read_trace
 from .tunables import Tunables, describe, parse_sizes
 from .workloads import TRACE, builtin, page_aligned, parse_size
@@ -68,12 +67,13 @@ class Setup:
             if self.size <= 0 or self.step <= 0:
                 raise InputError(f"size ({self.size}) and stride ({self.step}) must be positive")
             start = DEFAULT_BASE + self.align
-            room = ADDRESS_SPACE - start
+            room = g.address_space - start
             if _page_round(self.size, g) > room:
                 raise InputError(
                     f"size {self.size} does not fit: the range starts at {start:#x} and the "
-                    f"{VA_BITS}-bit user address space ends at {ADDRESS_SPACE:#x}, so the size "
-                    f"can be at most {room} bytes ({room / (1 << 40):.2f} TiB)")
+                    f"{g.va_bits}-bit user address space ({g.name} pages) ends at "
+                    f"{g.address_space:#x}, so the size can be at most {room} bytes "
+                    f"({room / (1 << 40):.2f} TiB)")
 
     @property
     def geometry(self) -> Geometry:
@@ -101,6 +101,10 @@ def simulate(setup: Setup, kernels=tuple(KERNELS), policies=POLICIES) -> list[di
         setup.tunables.check_kernel(kernel)
     policies = [check_policy(name) for name in policies]
     trace = read_trace(setup.trace) if setup.workload == TRACE and setup.trace else None
+    g = setup.geometry
+    if trace is not None and max(a.address for a in trace) >= g.address_space:
+        raise InputError(f"{setup.trace}: address {max(a.address for a in trace):#x} is past the "
+                         f"{g.va_bits}-bit user address space of {g.name} pages")
     rows = []
     for kernel in chosen:
         for policy in policies:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, TypeVar
 
-#: Bits of a user virtual address: 48 (the kernel's default user address space,
-#: DEFAULT_MAP_WINDOW, in every granule).
+#: Bits of a user virtual address at most: 48 (DEFAULT_MAP_WINDOW); a granule
+#: may have fewer (geometry.Geometry.va_bits).
 VA_BITS = 48
-#: The user address space ends here: every modelled address is below it.
+#: No user address is at or above this.
 ADDRESS_SPACE = 1 << VA_BITS
 #: PTEs per table with 4 KiB pages: the default for Region().
 DEFAULT_PTES = 512
