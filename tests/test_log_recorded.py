@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from a64fault.decoder.elf import ElfImage
-from a64fault.log import Resolver, count_by_pc, explain, explain_pcs, read_path
+from a64fault.log import Resolver, count_by_pc, explain, explain_pcs, read_path, read_text
 from a64fault.log.records import USER
 from a64fault.log.resolve import read_maps
 
@@ -171,3 +171,49 @@ def test_module_pc_without_the_module_says_which_to_give(found):
     assert done.lookup.source == "Code: line"
     assert "--module oops_atomic.ko" in Resolver().kernel(None, "oops_init+0x14/0x1000",
                                                           "oops_atomic").note
+
+
+# fixtures/logs/debian-6.1-qemu-perf.txt: the same kernel and machine, the pretouch loop
+# recorded through perf (record.py --perf): perf probe's handle_mm_fault probe, and the
+# page-faults event with -c 1 -d, each printed by perf script (the latter twice: with
+# -F ...,addr,... and with the default fields, which leave the data address out).
+PERF = LOGS / "debian-6.1-qemu-perf.txt"
+
+
+def perf_section(title: str) -> str:
+    text = PERF.read_text().replace("\r", "")
+    start = text.index(f"=== {title}")
+    end = text.find("=== ", start + 4)
+    return text[start:end if end >= 0 else len(text)]
+
+
+@pytest.fixture(scope="module")
+def stadd(faults):
+    return faults.address_of("stadd_zero")
+
+
+def test_recorded_perf_probe_records(faults, stadd):
+    records = read_text(perf_section("perf script (probe:handle_mm_fault)")).records
+    assert {r.source for r in records} == {"kprobe"} and len(records) == 34
+    (item,) = [i for i in explain_pcs(count_by_pc(records), Resolver(faults)) if i.count.pc == stadd]
+    count = item.count
+    assert (count.faults, count.reads, count.writes, count.double_faults) == (32, 16, 16, 16)
+    assert item.spared["atomic"] == 16 and item.text == "stadd wzr, [x0]"
+
+
+def test_recorded_perf_page_faults_with_addresses(faults, stadd):
+    records = read_text(perf_section("perf script -F")).records
+    assert {r.source for r in records} == {"perf"} and len(records) == 34
+    at_stadd = [r for r in records if r.pc == stadd]
+    assert len(at_stadd) == 32 and all(r.address is not None for r in at_stadd)
+    assert {(r.symbol, r.dso) for r in at_stadd} == {("stadd_zero+0x0", "/faults")}
+    (item,) = [i for i in explain_pcs(count_by_pc(records), Resolver(faults)) if i.count.pc == stadd]
+    assert (item.count.faults, item.count.unknown, item.count.double_faults) == (32, 32, 16)
+    assert item.spared == {"none": 0, "kernel-v5": 16, "atomic": 16, "atomic+exclusive": 16}
+
+
+def test_recorded_perf_default_fields_have_no_data_address(stadd):
+    records = read_text(perf_section("perf script (default fields)")).records
+    assert len(records) == 34 and all(r.address is None for r in records)
+    (count,) = [c for c in count_by_pc(records) if c.pc == stadd]
+    assert count.faults == 32 and count.double_faults == 0  # no address: no pairs claimed
