@@ -54,8 +54,8 @@ kernel_v5 = AnyOf(AllOf(kernel_v5_class_atomic, kernel_v5_has_wr_perm), kernel_v
 
 def check_policy(policy: str) -> str:
     """Return the policy name, or raise InputError naming the valid ones."""
-    if policy not in POLICIES:
-        raise InputError(f"unknown policy {policy!r}: choose one of {', '.join(POLICIES)}")
+    if not isinstance(policy, str) or policy not in POLICIES:
+        raise InputError(f"unknown policy {str(policy)[:40]!r}: choose one of {', '.join(POLICIES)}")
     return policy
 
 
@@ -88,7 +88,7 @@ def upgrades(word: int, policy: str = DEFAULT_POLICY) -> bool:
     Context (EL, AArch32, VMA permissions) is not considered: see decide().
     """
     check_word(word)
-    index = _INDEXES.get(policy)
+    index = _INDEXES.get(policy) if isinstance(policy, str) else None
     if index is None:
         if policy == KERNEL_V5:
             return _KERNEL_V5_FUNCTION(word)

@@ -24,7 +24,7 @@ def check_word(word: Any) -> int:
     if isinstance(word, bool) or not isinstance(word, int):
         raise InputError(f"an instruction word must be an int, not {type(word).__name__}")
     if not 0 <= word < WORD_LIMIT:
-        shown = f"{word:#x}" if word >= 0 else str(word)
+        shown = f"{word:#x}"  # hex: a huge int has no decimal text (4,300-digit limit)
         raise InputError(f"instruction word {shown} does not fit in {WORD_BITS} bits")
     return word
 
