@@ -1,6 +1,7 @@
 """Wall time of the fault model: sizes up to 1 TiB, and strides that do not divide the PMD.
 
 Run: python bench/bench_model.py [--repeat 5] [--table sizes|strides] [--source DIR]
+                                 [--baseline DIR [--max-size BYTES]]
 
 ``sizes``: pretouch-lse (or --workload) at 1 GiB, 64 GiB and 1 TiB x THP never/always
 x every policy, kernel 6.10, one simulate() call each.
@@ -9,6 +10,8 @@ kernels (6.10, 6.13) x all four policies, as ``a64fault simulate`` runs them.
 Prints the median wall seconds of ``repeat`` runs. ``--source DIR`` imports
 a64fault from another checkout (e.g. an older commit, for a before/after
 comparison); ``--max-size`` skips larger cases (an old model took days at 255 TiB).
+``--baseline DIR`` (strides) runs each case once more with the checkout in DIR,
+in a subprocess, side by side, and prints the CPU-time ratio baseline / now.
 Not part of the test suite.
 """
 
@@ -70,16 +73,36 @@ def strides_table(args) -> None:
 
     print(f"workload {args.workload}, kernels 6.10 and 6.13 x 4 policies per call, "
           f"median of {args.repeat} runs")
+    baseline = f"  {'baseline cpu s':>14}  {'ratio':>8}" if args.baseline else ""
     print(f"{'size':>8}  {'stride':>14}  {'thp':6}  {'wall s':>8}  {'cpu s':>8}  "
-          f"{'faults (6.10, none)':>20}")
-    for label, size, stride in STRIDES:
+          f"{'faults (6.10, none)':>20}{baseline}")
+    for case, (label, size, stride) in enumerate(STRIDES):
+        if args.case is not None and case != args.case:
+            continue
         if args.max_size is not None and size > args.max_size:
             continue
         for thp in ("never", "always"):
+            if args.thp and thp != args.thp:
+                continue
             seconds, cpu, rows = timed(args.repeat, Setup(workload=args.workload, size=size,
                                                           stride=stride, thp=thp))
-            print(f"{label:>8}  {stride:>14}  {thp:6}  {seconds:8.3f}  {cpu:8.3f}  "
-                  f"{rows[0]['faults']:20d}", flush=True)
+            line = (f"{label:>8}  {stride:>14}  {thp:6}  {seconds:8.3f}  {cpu:8.3f}  "
+                    f"{rows[0]['faults']:20d}")
+            if args.baseline:
+                base_cpu = _baseline_cpu(args, case, thp)
+                line += f"  {base_cpu:14.3f}  {base_cpu / max(cpu, 1e-9):8.0f}"
+            print(line, flush=True)
+
+
+def _baseline_cpu(args, case: int, thp: str) -> float:
+    """CPU seconds of one case under the baseline checkout, run in a subprocess."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, __file__, "--table", "strides", "--repeat", "1",
+                          "--workload", args.workload, "--source", args.baseline,
+                          "--case", str(case), "--thp", thp],
+                         check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1].split()[4])
 
 
 def main() -> None:
@@ -89,6 +112,9 @@ def main() -> None:
     parser.add_argument("--table", choices=("sizes", "strides"), default="sizes")
     parser.add_argument("--source", help="import a64fault from this checkout")
     parser.add_argument("--max-size", type=int, help="skip cases larger than this many bytes")
+    parser.add_argument("--baseline", help="also run each stride case with this checkout")
+    parser.add_argument("--case", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--thp", choices=("never", "always"), help="only this THP mode")
     args = parser.parse_args()
     if args.source:
         sys.path.insert(0, args.source)
