@@ -29,9 +29,8 @@ SIDE = 8
 MIN_UNDECODABLE = 4
 
 
-def undecodable(mnemonic: str) -> bool:
-    """Whether Capstone's decoding of a word says it is no instruction."""
-    return mnemonic in ("", "udf")
+#: Capstone mnemonics that say a word is no instruction ("" = it cannot decode it).
+NOT_INSTRUCTIONS = frozenset(("", "udf"))
 
 
 def likely_data(bad: list[int], index: int, length: int) -> bool:

@@ -49,15 +49,23 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
     form and feature codes (``row_kind``, ``row_form``, ``forms``)."""
     listed, likely = Listed(), Listed()
     row_kind, row_form, forms = list(names.row_kind), list(names.row_form), names.forms
+    kinds = [KINDS_BY_CODE[code].value for code in row_kind]
     reach = datacode.SIDE if data_check else 0
     for (_name, vaddr, _offset, _size), raw, rows, chosen in picks:
         count = len(raw) // WORD_BYTES
         pc0 = image.pc(vaddr)
         at = 0
+        if not data_check and limit is not None and len(listed.records) >= limit:
+            # Nothing more to show or to judge: count the rest without Capstone.
+            for i in chosen:
+                row = int(rows[i])
+                listed.rows[row] = listed.rows.get(row, 0) + 1
+            listed.count += len(chosen)
+            continue
         for lo, hi in _spans(chosen, count, reach):
             texts = disassemble(raw[lo * WORD_BYTES:hi * WORD_BYTES], pc0 + lo * WORD_BYTES)
-            bad = [k for k, text in enumerate(texts) if datacode.undecodable(text[2])] \
-                if data_check else []
+            no_insn = datacode.NOT_INSTRUCTIONS
+            bad = [k for k, text in enumerate(texts) if text[2] in no_insn] if data_check else []
             while at < len(chosen) and chosen[at] < hi:
                 i = chosen[at]
                 at += 1
@@ -69,26 +77,22 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
                     continue
                 _, _, mnemonic, op_str = texts[i - lo]
                 word = int.from_bytes(raw[i * WORD_BYTES:(i + 1) * WORD_BYTES], "little")
-                target.records.append(_record(image, vaddr + i * WORD_BYTES, word, mnemonic,
-                                              op_str, row, row_kind, row_form, forms))
+                address = vaddr + i * WORD_BYTES
+                held = image.symbol_at(address)
+                if held is None:
+                    symbol = readable = None
+                else:
+                    name, delta = held[0].name, held[1]
+                    suffix = f"+{delta:#x}" if delta else ""
+                    symbol, readable = name + suffix, demangle(name) + suffix
+                form = row_form[row + 1]
+                record = {"address": image.describe(address), "symbol": symbol,
+                          "demangled": readable, "word": f"{word:#010x}",
+                          "text": f"{mnemonic} {op_str}".rstrip() if mnemonic else None,
+                          "kind": kinds[row + 1], "form": forms[form] if form >= 0 else None}
+                if image.is_relocatable:
+                    place = image.location(address)
+                    if place is not None:
+                        record["section"], record["offset"] = place[0], f"{place[1]:#x}"
+                target.records.append(record)
     return listed, likely
-
-
-def _record(image, address, word, mnemonic, op_str, row, row_kind, row_form, forms) -> dict:
-    held = image.symbol_at(address)
-    if held is None:
-        symbol = readable = None
-    else:
-        name, delta = held[0].name, held[1]
-        suffix = f"+{delta:#x}" if delta else ""
-        symbol, readable = name + suffix, demangle(name) + suffix
-    form = row_form[row + 1]
-    record = {"address": image.describe(address), "symbol": symbol, "demangled": readable,
-              "word": f"{word:#010x}",
-              "text": f"{mnemonic} {op_str}".rstrip() if mnemonic else None,
-              "kind": KINDS_BY_CODE[row_kind[row + 1]].value,
-              "form": forms[form] if form >= 0 else None}
-    place = image.location(address)
-    if place is not None:
-        record["section"], record["offset"] = place[0], f"{place[1]:#x}"
-    return record

@@ -16,6 +16,8 @@ import os
 import stat
 from dataclasses import dataclass, field
 
+from .errors import InputError, open_input
+
 ELF_MAGIC = b"\x7fELF"
 
 
@@ -29,9 +31,9 @@ class Found:
 
 def _is_elf(path: str) -> bool:
     try:
-        with open(path, "rb") as handle:
+        with open_input(path, "file") as handle:  # never blocks on a FIFO put in its place
             return handle.read(len(ELF_MAGIC)) == ELF_MAGIC
-    except OSError:
+    except (InputError, OSError):
         return False
 
 

@@ -13,6 +13,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from ...errors import InputError, open_input
 from .headers import SHT_NOTE, ElfLayout, c_string
 
 #: Where distributions install debug files (``--debug-dir`` changes it).
@@ -78,14 +79,14 @@ def find_debug_file(layout: ElfLayout, path, debug_dir=DEFAULT_DEBUG_DIR) -> Pat
                 continue
             if _crc32(candidate) == crc:
                 return candidate
-        except OSError:
+        except (InputError, OSError):
             continue
     return None
 
 
 def _crc32(path: Path) -> int:
     crc = 0
-    with open(path, "rb") as handle:
+    with open_input(path, "debug file") as handle:
         while chunk := handle.read(1 << 20):
             crc = zlib.crc32(chunk, crc)
     return crc
