@@ -39,7 +39,8 @@ def command(tree, policy, name, output, check):
     from ..predicate import check_name, kernel_source
 
     predicate, _ = kernel_source(policy, name=check_name(name))
-    text = kernel_patch(tree, predicate)
+    text = kernel_patch(tree, predicate,
+                        command=f"a64fault kernel-patch --kernel-tree DIR --policy {policy} --name {name}")
     if check:
         if shutil.which("patch") is None:
             raise InputError("--check needs GNU patch (Debian: apt-get install patch)")

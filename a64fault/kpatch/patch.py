@@ -53,12 +53,18 @@ def predicate_name(predicate: str) -> str:
     return match.group(1)
 
 
-def kernel_patch(tree: Path | str, predicate: str, fixtures: list[corpus.Fixture] | None = None) -> str:
+#: The command named in the patch's description when the caller gives none.
+DEFAULT_COMMAND = "a64fault kernel-patch --kernel-tree DIR"
+
+
+def kernel_patch(tree: Path | str, predicate: str, fixtures: list[corpus.Fixture] | None = None,
+                 command: str = DEFAULT_COMMAND) -> str:
     """The patch against the kernel tree at ``tree`` (text of a ``git format-patch``-like mail).
 
     ``predicate`` is the kernel-language predicate (its provenance comment
     included); ``fixtures`` the encoding corpus the selftest's words come
-    from (default: the checkout's corpus).
+    from (default: the packaged corpus); ``command`` the command line that
+    regenerates the patch, named in its description.
     """
     tree = Path(tree)
     if not tree.is_dir():
@@ -76,7 +82,7 @@ def kernel_patch(tree: Path | str, predicate: str, fixtures: list[corpus.Fixture
     ]
     changed += [(path, None, text) for path, text in
                 selftest.files(corpus.load() if fixtures is None else fixtures).items()]
-    lines = [render("commit.txt").rstrip("\n"), ""]
+    lines = [render("commit.txt", COMMAND=command).rstrip("\n"), ""]
     for path, old, new in sorted(changed, key=lambda change: change[0]):
         lines += _diff(path, old, new)
     return "\n".join(lines) + "\n"
