@@ -217,3 +217,44 @@ def test_recorded_perf_default_fields_have_no_data_address(stadd):
     assert len(records) == 34 and all(r.address is None for r in records)
     (count,) = [c for c in count_by_pc(records) if c.pc == stadd]
     assert count.faults == 32 and count.double_faults == 0  # no address: no pairs claimed
+
+
+# fixtures/logs/debian-7.2-qemu.txt: Debian's 7.2.13+deb14-arm64 (the Image measure's
+# fetcher downloads) on the same machine, the same user faults and kprobe (no oops
+# modules: they are built against 6.1's headers). 7.2 prints the mapping as
+# "name[offset,start+size]" (mm/memory.c print_vma_addr: "%s%pD[%lx,%lx+%lx]", the pc's
+# file offset first) and nothing for a pc outside every mapping; its CPU: line has UID:.
+CONSOLE_72 = LOGS / "debian-7.2-qemu.txt"
+
+
+@pytest.fixture(scope="module")
+def found_72():
+    return read_path(CONSOLE_72)
+
+
+def test_recorded_72_user_faults(found_72, faults, faults_pie):
+    segv, atomic, unaligned, iabt, pie = found_72.reports
+    assert [r.esr for r in found_72.reports] == [0x92000046, 0x92000006, 0x92000021,
+                                                  0x82000006, 0x92000004]
+    for report in found_72.reports:
+        assert explain(report, Resolver(), "atomic").mismatches == []
+        assert (report.cpu, report.el) == (0, USER)
+    assert iabt.vma is None and iabt.pc == 0x1000
+    assert (atomic.vma.offset, atomic.vma.start) == (
+        faults.address_of("stadd_zero") - 0x1010000, 0x1010000)
+    for report, image in ((atomic, faults), (unaligned, faults), (pie, faults_pie)):
+        done = explain(report, Resolver(image), "atomic")
+        assert done.lookup.source.endswith("at the printed file offset")
+        assert done.lookup.address == image.address_of("stadd_zero")
+        assert done.text == "stadd wzr, [x0]" and done.decision.upgraded
+    # The PIE's fault is not looked up in the other program.
+    assert explain(pie, Resolver(faults), "atomic").lookup.word is None
+
+
+def test_recorded_72_kprobe_flags_and_double_faults(found_72, faults, stadd):
+    # 7.2 handles user faults under the per-VMA lock: FAULT_FLAG_VMA_LOCK (0x1000) is set.
+    at_stadd = [r for r in found_72.records if r.pc == stadd and r.process == "faults"]
+    assert [r.flags for r in at_stadd] == [0x1254, 0x1255] * 16
+    (item,) = [i for i in explain_pcs(count_by_pc(found_72.records), Resolver(faults))
+               if i.count.pc == stadd and i.count.process == "faults"]
+    assert (item.count.double_faults, item.spared["atomic"]) == (16, 16)

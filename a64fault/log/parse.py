@@ -151,13 +151,17 @@ _CODE = re.compile(r"\bCode: ((?:\(?[0-9a-fA-F]{8}\)? ?)+|bad PC value)")
 _CODE_WORD = re.compile(r"(\()?([0-9a-fA-F]{8})\)?")
 _END = re.compile(r"---\[ end trace")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,16}")
-#: mm/memory.c print_vma_addr: "%s%pD[%lx+%lx]" (name[start+size]).
-_VMA = re.compile(rf"(.+)\[{_HEX}\+{_HEX}\]$")
+#: mm/memory.c print_vma_addr: "%s%pD[%lx+%lx]" (name[start+size]); 7.x prints
+#: "%s%pD[%lx,%lx+%lx]", the pc's file offset first (name[offset,start+size]).
+_VMA = re.compile(rf"(.+)\[(?:{_HEX},)?{_HEX}\+{_HEX}\]$")
 
 
 def _vma(text: str | None) -> Vma | None:
     found = _VMA.match(text or "")
-    return Vma(found[1], int(found[2], 16), int(found[3], 16)) if found else None
+    if found is None:
+        return None
+    return Vma(found[1], int(found[3], 16), int(found[4], 16),
+               int(found[2], 16) if found[2] else None)
 
 
 def _name(text: str | None) -> str | None:

@@ -17,14 +17,19 @@ USER, KERNEL = "user", "kernel"
 
 @dataclass
 class Vma:
-    """The mapping a user PC lies in, as the kernel printed it: ``name[start+size]``."""
+    """The mapping a user PC lies in, as the kernel printed it: ``name[start+size]``, or
+    (7.x) ``name[offset,start+size]`` where ``offset`` is the pc's offset in the file."""
 
     name: str
     start: int
     size: int
+    offset: int | None = None
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "start": f"{self.start:#x}", "size": f"{self.size:#x}"}
+        out = {"name": self.name, "start": f"{self.start:#x}", "size": f"{self.size:#x}"}
+        if self.offset is not None:
+            out["offset"] = f"{self.offset:#x}"
+        return out
 
 
 @dataclass

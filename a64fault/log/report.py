@@ -51,6 +51,9 @@ def explain(report: Report, resolver: Resolver, policy: str) -> Explained:
             if check.word is not None and check.word != report.word:
                 notes.append(f"warning: the Code: line's word {report.word:08x} is not the "
                              f"word {check.word:08x} of {check.source}")
+    elif (report.el == USER and report.vma is None and report.process
+          and resolver.elf is not None and not resolver.runs_elf(report.process)):
+        lookup = Lookup(None, note=f"task {report.process} does not run --elf")
     elif report.el == USER:
         lookup = resolver.user(report.pc, report.vma)
     else:
@@ -140,7 +143,9 @@ def to_text(done: Explained) -> str:
         where = " ".join(part for part in (_hex(report.pc), report.symbol,
                                            report.module and f"[{report.module}]") if part)
         if report.vma:
-            where += f" in {report.vma.name}[{report.vma.start:x}+{report.vma.size:x}]"
+            vma = report.vma
+            offset = f"{vma.offset:x}," if vma.offset is not None else ""
+            where += f" in {vma.name}[{offset}{vma.start:x}+{vma.size:x}]"
         lines.append(f"  PC {where}")
     if done.lookup.word is not None:
         c = done.classification

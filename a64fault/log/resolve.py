@@ -8,7 +8,8 @@ kernel pc, ``--vmlinux`` at ``sym+off`` (or the pc itself); for a user pc,
   file offset (pc - start + offset), which the ELF's executable sections turn
   into an ELF address;
 * with ``--base`` (the load bias: where PROG's address 0 is mapped): pc - base;
-* with the ``prog[start+size]`` a user fault line prints, for a PIE: the pc
+* with the ``prog[offset,start+size]`` 7.x prints: the pc's file offset, exactly;
+* with the ``prog[start+size]`` older kernels print, for a PIE: the pc
   executes in that mapping, so it holds the executable segment, whose first
   page is the page of the lowest executable section: pc - start + that page
   (a pc outside the printed mapping, e.g. a jump to nowhere, is not looked up:
@@ -123,6 +124,12 @@ class Resolver:
         if vma is not None:
             if Path(vma.name).name != self._elf_name:
                 return Lookup(None, note=f"pc {pc:#x} is in {vma.name}, not {self._elf_name}")
+            if vma.offset is not None:
+                address = self._file_offset_to_address(vma.offset)
+                if address is None:
+                    return Lookup(None, note=f"file offset {vma.offset:#x} is not in an "
+                                             f"executable section of {self._elf_name}")
+                return self._elf_word(self.elf, address, f"{name} at the printed file offset")
             if not vma.start <= pc < vma.start + vma.size:
                 # print_vma_addr() names the first mapping ending above the pc.
                 return Lookup(None, note=f"pc {pc:#x} is outside the mapping the kernel "
