@@ -14,10 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import reading
+from .explain import Explained, explain, explain_pcs
 from .live import count_by_pc
 from .parse import Found, read_stream, read_text
 from .records import LiveRecord, Report
-from .report import Explained, explain, explain_pcs
 from .resolve import Resolver
 
 

@@ -1,7 +1,7 @@
 """Find fault reports and live fault records in kernel log text.
 
-Written from the kernel's format strings (see docs/design.md, "a64fault log",
-for the versions and files). Reading is two-stage for speed: one bytes regex
+The line formats are formats.py's (and live.py's for live records); this
+module reads the input and assembles blocks. Reading is two-stage for speed: one bytes regex
 of the reports' key phrases (PREFILTER) finds candidate lines in big chunks at
 C speed; only those lines are decoded, stripped of CR and ANSI colour codes
 and matched field by field. Whatever precedes a match on its line is the
@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from . import formats
 from .live import match_live
-from .records import KERNEL, USER, LiveRecord, Report, Vma
+from .records import KERNEL, USER, LiveRecord, Report
 
 #: Lines between two lines of one block after which the block is taken as ended.
 MAX_GAP = 400
@@ -43,130 +44,6 @@ MAX_TRIES = 8
 
 #: A "line" longer than this without a newline is cut here, so memory stays bounded.
 MAX_CARRY = 1 << 20
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_TIMESTAMP = re.compile(
-    r"\[\s*(\d+\.\d+)\]"                                  # dmesg: [  12.345678]
-    r"|^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d[\d.,:+-]*)"    # ISO 8601 (journalctl -o short-iso)
-    r"|^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)"           # syslog: Jun  9 11:11:21
-    r"|\[([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4})\]")  # dmesg -T
-#: printk caller ids ([  T123], [    C1]) and vendor tags: "[pid:N,cpuN,comm]", and
-#: "<2>-(2)[1:swapper/0]" (level, -(cpu), [pid:comm]).
-_CALLER = re.compile(r"\[\s*([TC]\d+)\]|\[pid:\d+,(cpu\d+),|-\((\d+)\)\[\d+:")
-#: A hex number of at most 64 bits (a longer run of digits is not a value the kernel printed).
-_HEX = r"([0-9a-fA-F]{1,16})(?![0-9a-fA-F])"
-
-
-def clean(line: str) -> str:
-    """The line without CR/LF and ANSI escape sequences."""
-    line = line.rstrip("\r\n").replace("\r", "")
-    return _ANSI.sub("", line) if "\x1b" in line else line
-
-
-def prefix_facts(prefix: str) -> tuple[str | None, str | None]:
-    """(time stamp, printk caller) found in a line's prefix, each None if absent."""
-    timestamp = caller = None
-    found = _TIMESTAMP.search(prefix)
-    if found:
-        timestamp = next(group for group in found.groups() if group)
-    found = _CALLER.search(prefix)
-    if found:
-        caller = found.group(1) or found.group(2) or f"cpu{found.group(3)}"
-    return timestamp, caller
-
-
-# --- report headers ---------------------------------------------------------
-# Each header opens a block. The format strings were read at 3.x, 4.19, 6.1 and
-# mainline; the versions named for a change are approximate (not bisected).
-
-#: fault.c __do_kernel_fault/die_kernel_fault (3.x %08lx, 4.x+ %016lx):
-#: "Unable to handle kernel %s at virtual address %016lx".
-_KERNEL_FAULT = re.compile(rf"Unable to handle kernel (.+?) at virtual address (?:0x)?{_HEX}")
-#: fault.c __do_user_fault (3.x-4.18): "%s[%d]: unhandled %s (%d) at 0x%08lx, esr 0x%03x"
-#: (later 4.x add print_vma_addr ", in " + "%s[%lx+%lx]").
-_USER_OLD = re.compile(
-    rf"(\S{{1,64}})\[(\d+)\]: unhandled (.+?) \((\d+)\) at 0x{_HEX}, esr 0x{_HEX}(?:, in (\S+))?")
-#: traps.c arm64_show_signal (4.19+): "%s[%d]: unhandled exception: " then, when the ESR
-#: is known, "%s, ESR 0x%08x, " (6.0+: 0x%016lx), then "%s" and print_vma_addr " in ".
-_USER_NEW = re.compile(
-    rf"(\S{{1,64}})\[(\d+)\]: unhandled exception: (?:(.+?), ESR 0x{_HEX}, )?(.*?)"
-    rf"(?: in (\S+))?$")
-#: fault.c do_mem_abort (3.x-4.13): "Unhandled fault: %s (0x%08x) at 0x%016lx".
-_UNHANDLED_OLD = re.compile(rf"Unhandled fault: (.+?) \(0x{_HEX}\) at 0x{_HEX}")
-#: fault.c do_mem_abort (4.14-5.x, kernel mode only): "Unhandled fault at 0x%016lx".
-_UNHANDLED_AT = re.compile(rf"Unhandled fault at 0x{_HEX}")
-#: traps.c bad_mode: 3.x "Bad mode in %s handler detected, code 0x%08x"; 4.x adds
-#: " -- %s" (esr_class_str); later " on CPU%d" after "detected".
-_BAD_MODE = re.compile(
-    rf"Bad mode in (.+?) handler detected(?: on CPU(\d+))?, code 0x{_HEX}(?: -- (.+))?")
-#: traps.c arm64_serror_panic (4.x-5.x): "SError Interrupt on CPU%d, code 0x%08x -- %s"
-#: (6.1: 0x%016lx).
-_SERROR = re.compile(rf"SError Interrupt on CPU(\d+), code 0x{_HEX}(?: -- (.+))?")
-#: entry-common.c __panic_unhandled (5.x): "Unhandled %s exception on CPU%d,
-#: ESR 0x%08x -- %s" (6.1: 0x%016lx; %s is e.g. "64-bit el1t sync").
-_UNHANDLED_EXC = re.compile(rf"Unhandled (.+?) exception on CPU(\d+), ESR 0x{_HEX} -- (.+)")
-#: traps.c panic_bad_stack (after "Insufficient stack space to handle exception!"):
-#: "ESR: 0x%08x -- %s" (6.1: 0x%016lx), then "FAR: 0x%016lx".
-_BAD_STACK = re.compile(rf"\bESR: 0x{_HEX} -- (.+)")
-_BAD_STACK_FAR = re.compile(rf"\bFAR: 0x{_HEX}")
-
-# --- block fields -------------------------------------------------------------
-#: fault.c mem_abort_decode/data_abort_decode (4.19, 6.1, mainline), one printed line each.
-_FIELD_LINES: list[tuple[re.Pattern, tuple[str, ...]]] = [
-    (re.compile(rf"\bESR = 0x{_HEX}"), ("ESR",)),                      # 4.14+
-    # 6.1: "  EC = 0x%02lx: %s, IL = %u bits"; 4.19: "  Exception class = %s, IL ..."
-    (re.compile(rf"\bEC = 0x{_HEX}: (.+?), IL = (\d+) bits"), ("EC", "EC_name", "IL")),
-    (re.compile(r"Exception class = (.+?), IL = (\d+) bits"), ("EC_name", "IL")),
-    (re.compile(r"\bSET = (\d+), FnV = (\d+)"), ("SET", "FnV")),
-    (re.compile(r"\bEA = (\d+), S1PTW = (\d+)"), ("EA", "S1PTW")),
-    (re.compile(rf"\bFSC = 0x{_HEX}: (.+?)\s*$"), ("FSC", "FSC_name")),      # 6.1, not 4.19
-    # mainline (not 6.1) appends ", ISS2 = 0x%08lx"
-    (re.compile(rf"\bISV = (\d+), ISS = 0x{_HEX}(?:, ISS2 = 0x{_HEX})?"), ("ISV", "ISS", "ISS2")),
-    (re.compile(r"Access size = (\d+) byte\(s\)"), ("Access size",)),
-    (re.compile(r"\bSSE = (\d+), SRT = (\d+)"), ("SSE", "SRT")),
-    (re.compile(r"\bSF = (\d+), AR = (\d+)"), ("SF", "AR")),
-    # mainline (not 6.1) appends ", TnD = %lu, TagAccess = %lu"
-    (re.compile(r"\bCM = (\d+), WnR = (\d+)(?:, TnD = (\d+), TagAccess = (\d+))?"),
-     ("CM", "WnR", "TnD", "TagAccess")),
-    # mainline: "  GCS = %ld, Overlay = %lu, DirtyBit = %lu, Xs = %llu"
-    (re.compile(r"\bGCS = (-?\d+), Overlay = (\d+), DirtyBit = (\d+), Xs = (\d+)"),
-     ("GCS", "Overlay", "DirtyBit", "Xs")),
-]
-_MEM_ABORT = re.compile(r"Mem abort info:")
-_HEX_FIELDS = frozenset({"ESR", "EC", "ISS", "ISS2", "FSC"})
-_NAME_FIELDS = frozenset({"EC_name", "FSC_name"})
-
-#: traps.c __die: "Internal error: %s: %x [#%d]" (3.x, 4.x), "%016lx" (6.1).
-_INTERNAL = re.compile(rf"Internal error: (.*?): {_HEX} \[#(\d+)\]")
-#: lib/dump_stack.c dump_stack_print_info: "CPU: %d PID: %d Comm: %.20s %s..." (6.10+ "UID: %u").
-_CPU = re.compile(r"CPU: (\d+) (?:UID: \d+ )?PID: (\d+) Comm: (.{1,20}?)(?: Not tainted| Tainted:|$)")
-#: process.c __show_regs: 4.16+ "pc : %pS" (kernel) / "pc : %016llx" (user, 5.x+).
-_PC = re.compile(r"\bpc : (?!\[<)(\S+)(?: \[(\S+)\])?")
-#: process.c __show_regs 3.x-4.15: "PC is at %s" and "pc : [<%016llx>] lr : [<%016llx>] ...".
-_PC_IS_AT = re.compile(r"\bPC is at (\S+)(?: \[(\S+)\])?")
-_PC_OLD = re.compile(rf"\bpc : \[<{_HEX}>\]")
-#: traps.c dump_kernel_instr/__dump_instr: "%sCode: %s" of "%08x " words, the faulting one
-#: as "(%08x) ", or "bad PC value".
-_CODE = re.compile(r"\bCode: ((?:\(?[0-9a-fA-F]{8}\)? ?)+|bad PC value)")
-_CODE_WORD = re.compile(r"(\()?([0-9a-fA-F]{8})\)?")
-_END = re.compile(r"---\[ end trace")
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]+|[0-9a-fA-F]{8,16}")
-#: mm/memory.c print_vma_addr: "%s%pD[%lx+%lx]" (name[start+size]); 7.x prints
-#: "%s%pD[%lx,%lx+%lx]", the pc's file offset first (name[offset,start+size]).
-_VMA = re.compile(rf"(.+)\[(?:{_HEX},)?{_HEX}\+{_HEX}\]$")
-
-
-def _vma(text: str | None) -> Vma | None:
-    found = _VMA.match(text or "")
-    if found is None:
-        return None
-    return Vma(found[1], int(found[3], 16), int(found[4], 16),
-               int(found[2], 16) if found[2] else None)
-
-
-def _name(text: str | None) -> str | None:
-    return text.strip() if text and text.strip() else None
-
 
 @dataclass
 class Found:
@@ -212,101 +89,6 @@ class _Blocks:
         return report
 
 
-def _kernel_fault(m: re.Match, report: Report) -> None:
-    report.kind, report.el = "oops", KERNEL
-    report.message, report.far = m[1], int(m[2], 16)
-
-
-def _user_old(m: re.Match, report: Report) -> None:
-    report.kind, report.el = "user", USER
-    report.process, report.pid = m[1], int(m[2])
-    report.message, report.far = m[3], int(m[5], 16)
-    report.printed["FSC_name"] = m[3]
-    report.printed["esr"] = report.esr = int(m[6], 16)
-    report.vma = _vma(m[7])
-
-
-def _user_new(m: re.Match, report: Report) -> None:
-    report.kind, report.el = "user", USER
-    report.process, report.pid = m[1], int(m[2])
-    if m[4]:
-        report.printed["EC_name"] = m[3]
-        report.printed["esr"] = report.esr = int(m[4], 16)
-    report.message = _name(m[5])
-    if report.message and (report.message in _FAULT_NAMES or report.message.startswith("unknown ")):
-        report.printed["FSC_name"] = report.message
-    report.vma = _vma(m[6])
-
-
-def _unhandled_old(m: re.Match, report: Report) -> None:
-    report.kind, report.message = "unhandled", m[1]
-    report.printed["FSC_name"] = m[1]
-    report.printed["esr"] = report.esr = int(m[2], 16)
-    report.far = int(m[3], 16)
-
-
-def _unhandled_at(m: re.Match, report: Report) -> None:
-    report.kind, report.el, report.far = "unhandled", KERNEL, int(m[1], 16)
-
-
-def _bad_mode(m: re.Match, report: Report) -> None:
-    report.kind, report.message = "bad-mode", f"Bad mode in {m[1]} handler"
-    report.cpu = int(m[2]) if m[2] else None
-    report.printed["esr"] = report.esr = int(m[3], 16)
-    if m[4]:
-        report.printed["EC_name"] = m[4].strip()
-
-
-def _serror(m: re.Match, report: Report) -> None:
-    report.kind, report.message, report.cpu = "serror", "SError Interrupt", int(m[1])
-    report.printed["esr"] = report.esr = int(m[2], 16)
-    if m[3]:
-        report.printed["EC_name"] = m[3].strip()
-
-
-def _bad_stack(m: re.Match, report: Report) -> None:
-    report.kind, report.el, report.message = "stack-overflow", KERNEL, "kernel stack overflow"
-    report.printed["esr"] = report.esr = int(m[1], 16)
-    report.printed["EC_name"] = m[2].strip()
-
-
-def _unhandled_exception(m: re.Match, report: Report) -> None:
-    report.kind, report.message = "unhandled-exception", f"Unhandled {m[1]} exception"
-    report.cpu = int(m[2])
-    report.printed["esr"] = report.esr = int(m[3], 16)
-    report.printed["EC_name"] = m[4].strip()
-
-
-_HEADERS: list[tuple[re.Pattern, Callable[[re.Match, Report], None]]] = [
-    (_KERNEL_FAULT, _kernel_fault),
-    (_USER_OLD, _user_old),
-    (_USER_NEW, _user_new),
-    (_UNHANDLED_OLD, _unhandled_old),
-    (_UNHANDLED_AT, _unhandled_at),
-    (_BAD_MODE, _bad_mode),
-    (_SERROR, _serror),
-    (_UNHANDLED_EXC, _unhandled_exception),
-    (_BAD_STACK, _bad_stack),
-]
-
-
-def _fault_name_set() -> frozenset[str]:
-    from ..esr import KERNEL_FAULT_NAMES
-
-    return frozenset(KERNEL_FAULT_NAMES.values())
-
-
-_FAULT_NAMES = _fault_name_set()
-
-
-def _set_pc(report: Report, text: str, module: str | None) -> None:
-    if _ADDRESS.fullmatch(text):
-        report.pc = int(text, 16)
-    else:
-        report.symbol = text
-        report.module = module
-
-
 class LineReader:
     """Feeds candidate lines of one input to the matchers; collects into ``found``."""
 
@@ -318,7 +100,7 @@ class LineReader:
     def feed(self, lineno: int, raw: str, phrase: int) -> bool:
         """Match one line (1-based ``lineno``) whose key phrase is DISPATCH[phrase];
         False if that phrase's matchers found nothing on it."""
-        return _DISPATCH[phrase][1](self, lineno, clean(raw))
+        return _DISPATCH[phrase][1](self, lineno, formats.clean(raw))
 
     def _live(self, lineno: int, line: str) -> bool:
         record = match_live(line, self.file, lineno)
@@ -330,7 +112,7 @@ class LineReader:
         for pattern, build in patterns:
             found = pattern.search(line)
             if found:
-                timestamp, caller = prefix_facts(line[:found.start()])
+                timestamp, caller = formats.prefix_facts(line[:found.start()])
                 report = Report(self.file, lineno, "oops", timestamp=timestamp, caller=caller,
                                 last_line=lineno)
                 build(found, report)
@@ -339,7 +121,7 @@ class LineReader:
         return False
 
     def _report(self, lineno: int, prefix: str, key: str | None) -> Report:
-        timestamp, caller = prefix_facts(prefix)
+        timestamp, caller = formats.prefix_facts(prefix)
         report = self.blocks.current(caller, lineno, key)
         if report is None:
             # A block whose header was cut off (or never printed): report it all the same.
@@ -349,7 +131,7 @@ class LineReader:
         return report
 
     def _mem_abort(self, lineno: int, line: str) -> bool:
-        found = _MEM_ABORT.search(line)
+        found = formats.MEM_ABORT.search(line)
         if found:  # opens the decode: a new block if the open one has its ESR already
             self._report(lineno, line[:found.start()], "ESR")
         return found is not None
@@ -362,17 +144,17 @@ class LineReader:
                 for key, text in zip(keys, found.groups()):
                     if text is None:
                         continue
-                    if key in _NAME_FIELDS:
+                    if key in formats.NAME_FIELDS:
                         report.printed[key] = text.strip()
                     else:
-                        report.printed[key] = int(text, 16 if key in _HEX_FIELDS else 10)
+                        report.printed[key] = int(text, 16 if key in formats.HEX_FIELDS else 10)
                 if keys[0] == "ESR" and report.esr is None:
                     report.esr = report.printed["ESR"]  # type: ignore[assignment]
                 return True
         return False
 
     def _internal(self, lineno: int, line: str) -> bool:
-        found = _INTERNAL.search(line)
+        found = formats.INTERNAL.search(line)
         if found is None:
             return False
         report = self._report(lineno, line[:found.start()], "oops_code")
@@ -386,10 +168,10 @@ class LineReader:
         return True
 
     def _cpu(self, lineno: int, line: str) -> bool:
-        found = _CPU.search(line)
+        found = formats.CPU.search(line)
         if found is None:
             return False
-        shown = self.blocks.current(prefix_facts(line[:found.start()])[1], lineno, None)
+        shown = self.blocks.current(formats.prefix_facts(line[:found.start()])[1], lineno, None)
         if shown is not None:
             shown.last_line = lineno
             shown.cpu = int(found[1]) if shown.cpu is None else shown.cpu
@@ -398,7 +180,7 @@ class LineReader:
         return True
 
     def _pc_line(self, lineno: int, line: str) -> bool:
-        for pattern in (_PC_OLD, _PC, _PC_IS_AT):
+        for pattern in (formats.PC_OLD, formats.PC, formats.PC_IS_AT):
             found = pattern.search(line)
             if found:
                 self._pc(lineno, line, found, pattern)
@@ -406,7 +188,7 @@ class LineReader:
         return False
 
     def _code(self, lineno: int, line: str) -> bool:
-        found = _CODE.search(line)
+        found = formats.CODE.search(line)
         if found is None:
             return False
         report = self._report(lineno, line[:found.start()], None)
@@ -414,7 +196,7 @@ class LineReader:
             self.blocks.close(report.caller)
             report = self._report(lineno, line[:found.start()], None)
         if found[1] != "bad PC value":
-            for word in _CODE_WORD.finditer(found[1]):
+            for word in formats.CODE_WORD.finditer(found[1]):
                 report.code.append(int(word[2], 16))
                 if word[1]:
                     report.word = int(word[2], 16)
@@ -423,35 +205,36 @@ class LineReader:
         return True
 
     def _far(self, lineno: int, line: str) -> bool:
-        found = _BAD_STACK_FAR.search(line)
+        found = formats.BAD_STACK_FAR.search(line)
         if found is None:
             return False
-        report = self.blocks.current(prefix_facts(line[:found.start()])[1], lineno, None)
+        report = self.blocks.current(formats.prefix_facts(line[:found.start()])[1], lineno, None)
         if report is not None and report.kind == "stack-overflow" and report.far is None:
             report.far, report.last_line = int(found[1], 16), lineno
         return True
 
     def _end(self, lineno: int, line: str) -> bool:
-        found = _END.search(line)
+        found = formats.END.search(line)
         if found is None:
             return False
-        ended = self.blocks.current(prefix_facts(line[:found.start()])[1], lineno, None)
+        ended = self.blocks.current(formats.prefix_facts(line[:found.start()])[1], lineno, None)
         if ended is not None:
             ended.cut_off = False
             self.blocks.close(ended.caller)
         return True
 
     def _pc(self, lineno: int, line: str, found: re.Match, pattern: re.Pattern) -> None:
-        caller = prefix_facts(line[:found.start()])[1]
+        caller = formats.prefix_facts(line[:found.start()])[1]
         report = self.blocks.current(caller, lineno, None)
         if report is None:
             return  # a register dump without a fault report (WARN, sysrq): not a fault
         report.last_line = lineno
-        if pattern is _PC_OLD:
+        if pattern is formats.PC_OLD:
             report.pc = int(found[1], 16)
         elif report.pc is None and report.symbol is None:
-            _set_pc(report, found[1], found[2])
-        elif pattern is _PC_IS_AT and report.symbol is None and not _ADDRESS.fullmatch(found[1]):
+            formats.set_pc(report, found[1], found[2])
+        elif (pattern is formats.PC_IS_AT and report.symbol is None
+              and not formats.ADDRESS.fullmatch(found[1])):
             report.symbol, report.module = found[1], found[2]
         if report.kind != "oops":
             report.cut_off = False
@@ -468,12 +251,12 @@ class LineReader:
 
 
 def _fields(*labels: str):
-    chosen = [entry for entry in _FIELD_LINES if entry[1][0] in labels]
+    chosen = [entry for entry in formats.FIELD_LINES if entry[1][0] in labels]
     return lambda reader, lineno, line: reader._field(lineno, line, chosen)
 
 
 def _headers(*patterns: re.Pattern):
-    chosen = [entry for entry in _HEADERS if entry[0] in patterns]
+    chosen = [entry for entry in formats.HEADERS if entry[0] in patterns]
     return lambda reader, lineno, line: reader._header(lineno, line, chosen)
 
 
@@ -485,12 +268,12 @@ def _call(method):
 #: prefilter is their alternation: one C-speed scan finds every candidate line, and
 #: the phrase found picks the few matchers to run on it.
 _DISPATCH: list[tuple[bytes, Callable]] = [
-    (rb"Unable to handle kernel", _headers(_KERNEL_FAULT)),
-    (rb"nhandled ", _headers(_USER_OLD, _USER_NEW, _UNHANDLED_OLD, _UNHANDLED_AT,
-                            _UNHANDLED_EXC)),
-    (rb"Bad mode in", _headers(_BAD_MODE)),
-    (rb"SError Interrupt", _headers(_SERROR)),
-    (rb"ESR: 0x", _headers(_BAD_STACK)),
+    (rb"Unable to handle kernel", _headers(formats.KERNEL_FAULT)),
+    (rb"nhandled ", _headers(formats.USER_OLD, formats.USER_NEW, formats.UNHANDLED_OLD, formats.UNHANDLED_AT,
+                            formats.UNHANDLED_EXC)),
+    (rb"Bad mode in", _headers(formats.BAD_MODE)),
+    (rb"SError Interrupt", _headers(formats.SERROR)),
+    (rb"ESR: 0x", _headers(formats.BAD_STACK)),
     (rb"FAR: 0x", _call(LineReader._far)),
     (rb"Mem abort info", _call(LineReader._mem_abort)),
     (rb"ESR = ", _fields("ESR")),
