@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .decoder.elf import DEFAULT_DEBUG_DIR, ElfImage
 from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
@@ -186,10 +187,7 @@ def _classify_vector(image, ranges, data, chosen: Selection):
         masks, values = kernel_v5.cube_set().arrays()
         cubes = list(zip(masks.astype(np.uint32).tolist(), values.astype(np.uint32).tolist()))
     else:
-        # vt.row_kind is indexed by row code + 1; one more False in front
-        # makes it the acceptance per shifted code (DATA first).
-        wanted = [KIND_CODES[k] for k in chosen.kinds]
-        accept = np.concatenate([[False], np.isin(vt.row_kind, wanted)])
+        accept = _acceptance(chosen.kinds)
     row_counts = np.zeros(len(vt.row_kind) + 1, dtype=np.int64)
     picks = []
     for name, vaddr, offset, length in ranges:
@@ -219,6 +217,19 @@ def _classify_vector(image, ranges, data, chosen: Selection):
         del words
     tally = Counter({code - SHIFT: int(n) for code, n in enumerate(row_counts.tolist()) if n})
     return tally, picks, vt
+
+
+@lru_cache(maxsize=16)
+def _acceptance(kinds: frozenset):
+    """Per shifted row code (DATA first): whether a word of that row is selected."""
+    import numpy as np
+
+    from . import vector
+
+    # vt.row_kind is indexed by row code + 1; one more False in front makes it
+    # the acceptance per shifted code.
+    wanted = [KIND_CODES[k] for k in kinds]
+    return np.concatenate([[False], np.isin(vector.vector_table().row_kind, wanted)])
 
 
 def _data_slices(data, vaddr: int, count: int):
