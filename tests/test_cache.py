@@ -2,11 +2,11 @@
 unwritable cache directory is not an error."""
 
 import os
-import subprocess
 
 import pytest
 
 from a64fault.patterns import TABLE_PATH, Table, cache, default_table, read_rows
+from tests.cli import run_subprocess
 
 
 @pytest.fixture
@@ -56,8 +56,8 @@ def test_a_damaged_entry_does_not_verify(cache_in, damage):
 
 
 def _cli(*args, env):
-    return subprocess.run(["a64fault", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    """A fresh process: the tables are cached per process, the test is about the files."""
+    return run_subprocess(*args, env=env)
 
 
 def test_a_garbage_cache_file_of_the_same_size_is_rebuilt(cache_in):

@@ -10,18 +10,19 @@ read with pyelftools.
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from tests.cli import run_in_process
+
 ELF = Path(__file__).resolve().parent.parent / "fixtures" / "elf"
 
 
 def run(*args, expect=0):
-    done = subprocess.run(["a64fault", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    """Run the command line in this process (tests/cli.py)."""
+    done = run_in_process(*args)
     assert "Traceback" not in done.stderr
     if expect is not None:
         assert done.returncode == expect, done.stderr

@@ -16,14 +16,15 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from a64fault.decoder.elf import ElfImage
+from tests.cli import run_in_process
 
 ELF = Path(__file__).resolve().parent.parent / "fixtures" / "elf"
 OBJDUMP = shutil.which("aarch64-linux-gnu-objdump")
 
 
 def run(*args, expect=0):
-    done = subprocess.run(["a64fault", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    """Run the command line in this process (tests/cli.py)."""
+    done = run_in_process(*args)
     assert "Traceback" not in done.stderr
     assert done.returncode == expect, done.stderr
     return done
