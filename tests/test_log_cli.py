@@ -45,6 +45,7 @@ def test_json_lines_have_the_fields(run, oops_log):
     done = run("--json", "--elf", ELF / "tiny-le", oops_log)
     oops, user = [json.loads(line) for line in done.stdout.splitlines()]
     assert oops.keys() >= JSON_KEYS and user.keys() >= JSON_KEYS
+    assert oops["record"] == user["record"] == "fault"
     assert (oops["line"], oops["esr"], oops["el"], oops["mismatches"]) == (
         1, "0x96000006", "kernel", [])
     assert oops["decoded"]["dfsc_name"] == "translation fault, level 2"

@@ -17,6 +17,7 @@ def to_json(done: Explained) -> dict:
     report = done.report
     classification = done.classification
     return {
+        "record": "fault",
         "file": report.file,
         "line": report.line,
         "format": report.kind,
