@@ -132,3 +132,19 @@ def test_huge_alignment_or_size_is_one_input_error(tmp_path, run, section, field
         assert done.returncode in (0, 1, 2)
         if done.returncode:
             assert done.stderr.count("\n") == 1 and done.stderr.startswith("a64fault: error:")
+
+
+def test_section_expressions_work_in_linked_files_too(run):
+    """``.text+4`` in an executable is the .text section's address + 4 (pyelftools)."""
+    with open(ELF / "tiny-le", "rb") as handle:
+        text = ELFFile(handle).get_section_by_name(".text")
+        base, data = text["sh_addr"], text.data()
+    record = json.loads(run("classify", "--json", "--elf", str(ELF / "tiny-le"), "--addr",
+                            ".text+4").stdout)
+    assert record["address"] == f"{base + 4:#x}"
+    assert record["word"] == "0x" + data[4:8][::-1].hex()
+
+
+def test_past_the_end_of_a_section_is_one_error(run):
+    done = run("classify", "--elf", str(MOD), "--addr", ".text+0x1000", expect=2)
+    assert "outside every section with bytes" in done.stderr

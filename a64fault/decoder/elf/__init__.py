@@ -32,7 +32,7 @@ from ...errors import InputError, open_input, reading
 from ...numbers import parse_int
 from ...word import WORD_BYTES
 from .debugfile import DEFAULT_DEBUG_DIR, find_debug_file
-from .headers import ElfLayout, Section
+from .headers import SHF_ALLOC, ElfLayout, Section
 from .symbols import Symbol, SymbolTable, demangle, plt_symbols, read_symbol_table
 
 __all__ = ["DEFAULT_DEBUG_DIR", "ElfImage", "Section", "Symbol", "demangle"]
@@ -161,7 +161,7 @@ class ElfImage:
 
     def address_of(self, expr: str) -> int:
         """The address of ``name``, ``name+0x10``, ``name-8`` (raw or demangled name),
-        or in a relocatable object ``SECTION+OFFSET`` such as ``.exit.text+0x58``.
+        or ``SECTION+OFFSET`` such as ``.exit.text+0x58`` (an allocated section).
 
         A symbol whose whole name matches ``expr`` (e.g. ``foo-bar``, or a
         demangled ``ns::f(int)``) wins over reading a ``-``/``+`` in it as an offset.
@@ -182,18 +182,17 @@ class ElfImage:
         symbol = self.lookup(name)
         if symbol is not None:
             return symbol.vaddr + offset
-        section = self.layout.section_named(name) if self.is_relocatable else None
-        if section is not None:
+        section = self.layout.section_named(name)
+        if section is not None and section.flags & SHF_ALLOC:
             return self.layout.base_of(section.index) + offset
         where = "symbol table" if len(self.symbols) else "symbol table (the file has none)"
         raise InputError(f"unknown symbol {name!r}: not in the {where} of {self.path}")
 
     def parse_address(self, text: str) -> int:
         """An address typed by a user: a number (hex, ``0x`` optional; in a
-        relocatable object, an offset in ``.text``) or, in a relocatable
-        object, ``SECTION+OFFSET``."""
+        relocatable object, an offset in ``.text``) or ``SECTION+OFFSET``."""
         stripped = (text or "").strip()
-        if self.is_relocatable and stripped[:1] == ".":
+        if stripped[:1] == ".":
             return self.address_of(stripped)
         return parse_int(stripped, "--addr", hex_default=True)
 
@@ -231,8 +230,10 @@ class ElfImage:
             if section is not None:
                 raise InputError(f"address {self.describe(vaddr)} is in {section.name}, "
                                  f"which has no bytes in {self.path}")
-            raise InputError(f"address {self.describe(vaddr)} is outside every loaded "
-                             f"segment of {self.path}")
+            where = ("section with bytes" if self.is_relocatable or not self.layout.segments
+                     else "loaded segment")
+            raise InputError(f"address {self.describe(vaddr)} is outside every {where} "
+                             f"of {self.path}")
         return int.from_bytes(self.layout.bytes_at(offset, WORD_BYTES, "code"), "little")
 
     def words_at(self, vaddr: int, count: int) -> list[int]:
