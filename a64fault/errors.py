@@ -61,7 +61,7 @@ def reading(path, what: str = "file"):
 
 
 def _file_type(mode: int) -> str:
-    for test, noun in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    for test, noun in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device")):
         if test(mode):
@@ -87,6 +87,8 @@ def open_input(path, what: str = "file", *, devices: bool = False) -> BinaryIO:
     Every other OSError becomes a one-line InputError naming the file.
     Use the result as a context manager.
     """
+    if "\x00" in os.fsdecode(path):  # os.stat() would raise ValueError
+        raise InputError(f"{shown(path)}: a file name cannot hold a NUL character")
     with reading(path, what):
         _refuse_unless_readable(path, os.stat(path).st_mode, what, devices)
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))

@@ -24,9 +24,10 @@ SECONDS_PER_INPUT = 10.0
 INPUTS: Counter[str] = Counter()
 
 
-def fuzz_settings(examples: int = EXAMPLES):
-    """Derandomized (the profile), no hypothesis deadline (the alarm bounds time instead)."""
-    return settings(max_examples=examples, deadline=None,
+def fuzz_settings(examples: int | None = None):
+    """EXAMPLES examples (read when the test module is imported: after conftest set it),
+    derandomized (the profile), no hypothesis deadline (the alarm bounds time instead)."""
+    return settings(max_examples=EXAMPLES if examples is None else examples, deadline=None,
                     suppress_health_check=list(HealthCheck))
 
 

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from a64fault.decoder.elf import ElfImage
+from tests.fuzz import common
 from tests.fuzz.common import (
     DEFAULT_EXAMPLES,
-    EXAMPLES,
     INPUTS,
     fuzz_settings,
     result_or_input_error,
@@ -69,7 +69,7 @@ FIXTURE_FILES = sorted(p for p in FIXTURES.iterdir() if p.is_file())
 def test_elf_mutants(scratch, fixture):
     """Every truncation and every field corruption of one fixture: a result or one InputError."""
     data = fixture.read_bytes()
-    more = EXAMPLES > DEFAULT_EXAMPLES  # the fuzz run: more corrupt values
+    more = common.EXAMPLES > DEFAULT_EXAMPLES  # the fuzz run: more corrupt values
     for mutant in (*truncations(data), *corruptions(data, more)):
         path = _write(scratch, mutant)
         result_or_input_error("ELF: fixture mutants", lambda p=path: exercise(p), seconds=20)

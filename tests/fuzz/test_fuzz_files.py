@@ -1,0 +1,52 @@
+"""Surface: file names given to every reader (raw words, ELF, trace, scan), among a
+FIFO, a socket, a directory, a device and regular files: a result or InputError, and
+never a blocking open()."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from a64fault.decoder.elf import ElfImage
+from a64fault.decoder.words import read_file_words
+from a64fault.model.trace import read_trace
+from a64fault.scan import scan_file
+from tests.fuzz.common import fuzz_settings, result_or_input_error
+from tests.fuzz.elfbits import FIXTURES, scratch_dir
+
+
+@pytest.fixture(scope="module")
+def files():
+    directory = scratch_dir()
+    os.mkfifo(os.path.join(directory, "fifo"))
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(os.path.join(directory, "sock"))
+    os.mkdir(os.path.join(directory, "dir"))
+    shutil.copy(FIXTURES / "tiny-le", os.path.join(directory, "elf"))
+    with open(os.path.join(directory, "t.csv"), "w") as handle:
+        handle.write("word,address\n0xb83f001f,4096\n")
+    yield directory
+    server.close()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+NAMES = st.one_of(
+    st.sampled_from(["fifo", "sock", "dir", "elf", "t.csv", "missing", "/dev/zero", "/dev/null",
+                     "elf/x", "", ".", "fifo\n", "a" * 300, "a/" * 3000]),
+    st.text(max_size=40),
+)
+
+
+@fuzz_settings()
+@given(NAMES, st.sampled_from([None, 1, 3]))
+def test_file_names(files, name, count):
+    path = os.path.join(files, name) if name and not name.startswith("/") else name
+    result_or_input_error("files: raw words", lambda: read_file_words(path, 0, count), seconds=5)
+    result_or_input_error("files: ELF", lambda: ElfImage(path).close(), seconds=5)
+    result_or_input_error("files: trace", lambda: read_trace(path), seconds=5)
+    result_or_input_error("files: scan", lambda: scan_file(path), seconds=5)
