@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -27,7 +28,8 @@ sys.path.insert(0, str(HERE / "kernel"))
 
 import fetch  # noqa: E402  (bench/kernel/fetch.py)
 
-from a64fault.measure import boot, compare, jobs_for  # noqa: E402
+from a64fault.errors import InputError  # noqa: E402
+from a64fault.measure import boot, compare, jobs_for, parse  # noqa: E402
 from a64fault.model.workloads import BUILTIN, parse_size  # noqa: E402
 
 #: (label, kernel name in fetch.py, THP modes, mTHP settings)
@@ -90,6 +92,8 @@ def main() -> int:
     parser.add_argument("--workloads", default=",".join(BUILTIN))
     parser.add_argument("--no-mthp", action="store_true", help="leave out the mTHP boot")
     parser.add_argument("--memory", type=int, default=2048, help="guest MiB")
+    parser.add_argument("--reuse", action="store_true",
+                        help="use a configuration's saved console instead of booting again")
     parser.add_argument("--out", type=Path, default=HERE / "_work" / "kernel" / "matrix")
     args = parser.parse_args()
     kernels = args.kernels.split(",")
@@ -100,6 +104,7 @@ def main() -> int:
 
     started = time.monotonic()
     rows, walls, records = [], [], []
+    failed = 0
     for label, name, thps, mthp in CONFIGS:
         if name not in kernels or (mthp and args.no_mthp):
             continue
@@ -107,12 +112,26 @@ def main() -> int:
         release, image = fetch.fetch(name, refresh=False)
         fetch_seconds = time.monotonic() - fetch_started
         jobs = jobs_for(workloads, byte_sizes, thps, mthp)
-        report = boot(image, jobs, memory_mb=args.memory, timeout=3600)
-        slug = label.replace(" ", "").replace(",", "-")
-        (args.out / f"{slug}.console").write_text(report.console)
+        slug = re.sub(r"[^0-9A-Za-z.]+", "-", label)
+        saved = args.out / f"{slug}.console"
+        timing = saved.with_suffix(".seconds")
+        if args.reuse and saved.exists():
+            report = parse(saved.read_text())
+            seconds = float(timing.read_text()) if timing.exists() else 0.0
+            print(f"{label}: reusing {saved}", flush=True)
+        else:
+            try:
+                report = boot(image, jobs, memory_mb=args.memory, timeout=3600)
+            except InputError as error:
+                print(f"{label}: FAILED: {error}"[:2000], flush=True)
+                failed += 1
+                continue
+            saved.write_text(report.console)
+            seconds = report.seconds
+            timing.write_text(f"{seconds:.1f}\n")
         results = compare(report)
-        walls.append((label, release, len(jobs), fetch_seconds, report.seconds))
-        print(f"{label}: {release}, {len(jobs)} runs, boot {report.seconds:.0f} s "
+        walls.append((label, release, len(jobs), fetch_seconds, seconds))
+        print(f"{label}: {release}, {len(jobs)} runs, boot {seconds:.0f} s "
               f"(fetch {fetch_seconds:.1f} s)", flush=True)
         for result in results:
             records.append({"config": label, **result.as_json()})
@@ -138,7 +157,9 @@ def main() -> int:
     differing = sum(not r["equal"] for r in records)
     print(f"total {time.monotonic() - started:.0f} s; {len(records) - differing} of {len(records)} "
           f"runs match the model count for count")
-    return 1 if differing else 0
+    if failed:
+        print(f"{failed} boots failed")
+    return 1 if differing or failed else 0
 
 
 if __name__ == "__main__":

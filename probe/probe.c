@@ -45,6 +45,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -667,6 +669,11 @@ int main(int argc, char **argv)
     print_text("A64FAULT-END");
 
     if (init) {
+        /* The console is a tty: write() returns before the UART has sent the
+         * bytes, and powering off would drop what is still queued. */
+        tcdrain(1);
+        struct timespec pause_for = { 0, 200 * 1000 * 1000 };
+        nanosleep(&pause_for, NULL);
         sync();
         reboot(RB_POWER_OFF);
         for (;;) pause();

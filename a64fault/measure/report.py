@@ -74,10 +74,11 @@ def parse(console: str) -> Report:
             system = record
         else:
             runs.append(record)
-    if not ended:
-        raise InputError(f"the probe report is cut short (no {END}): {_tail(console)}")
     if system is None:
-        raise InputError("the probe report has no system line")
+        raise InputError(f"the probe report has no system line: {_tail(console)}")
+    if not ended and len(runs) != system.get("jobs"):
+        # Without the end marker, every job's line must be there (each is whole JSON).
+        raise InputError(f"the probe report is cut short (no {END}): {_tail(console)}")
     for key in ("release", "page_size", "pmd_size"):
         if key not in system:
             raise InputError(f"the probe's system line lacks {key!r}")
