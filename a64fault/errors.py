@@ -72,6 +72,9 @@ def _file_type(mode: int) -> str:
 def _refuse_unless_readable(path, mode: int, what: str, devices: bool) -> None:
     if stat.S_ISREG(mode) or (devices and stat.S_ISCHR(mode)):
         return
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{shown(path)}: is a directory, not a regular file: "
+                         f"cannot be read as {_with_article(what)}")
     raise InputError(f"{shown(path)}: not a regular file ({_file_type(mode)}): "
                      f"cannot be read as {_with_article(what)}")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import reading
+from ..errors import open_input, reading
 from .explain import Explained, explain, explain_pcs
 from .live import count_by_pc
 from .parse import Found, read_stream, read_text
@@ -24,7 +24,7 @@ from .resolve import Resolver
 def read_path(path, found: Found | None = None) -> Found:
     """Every report and record in the file at path (InputError if it cannot be read)."""
     path = Path(path)
-    with reading(path, "log file"), open(path, "rb") as handle:
+    with open_input(path, "log file") as handle, reading(path, "log file"):
         return read_stream(handle, str(path), found)
 
 

@@ -19,10 +19,11 @@ kernel pc, ``--vmlinux`` at ``sym+off`` (or the pc itself); for a user pc,
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, reading
+from ..errors import InputError, open_input, reading
 from .records import Vma
 
 PAGE_BYTES = 4096
@@ -54,7 +55,8 @@ class MapsLine:
 def read_maps(path) -> list[MapsLine]:
     """The mappings of a /proc/PID/maps copy; InputError naming the first bad line."""
     lines = []
-    with reading(path, "maps file"), open(path, encoding="utf-8", errors="replace") as handle:
+    with open_input(path, "maps file") as raw, reading(path, "maps file"), \
+            io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as handle:
         for number, text in enumerate(handle, 1):
             fields = text.split(maxsplit=5)
             if not fields:
