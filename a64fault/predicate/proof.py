@@ -24,7 +24,6 @@ import resource
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -132,7 +131,6 @@ def verify(terms, kinds, dont_care: str, threads: int | None = None,
     dont_care_cubes = unallocated_cubes() if dont_care not in (NON_MEMORY, NONE) else None
     terms = [(int(m), int(v)) for m, v in terms]
     low = np.arange(1 << CHUNK_BITS, dtype=np.uint32)
-    local = threading.local()
 
     # (w & mask) == value  <=>  the high parts agree (one test per chunk) and
     # (low & low_mask) == low_value, the same for every chunk: computed once.
@@ -140,48 +138,77 @@ def verify(terms, kinds, dont_care: str, threads: int | None = None,
     low_match = {(m & low_bits, v & low_bits): (low & np.uint32(m & low_bits)) == v & low_bits
                  for m, v in terms + (dont_care_cubes or [])}
 
-    def tested(base: int, cubes) -> np.ndarray:
-        """Which words of the chunk at ``base`` lie in one of ``cubes``."""
-        hit = np.zeros(len(low), dtype=bool)
+    def tested(base: int, cubes) -> np.ndarray | None:
+        """Which words of the chunk at ``base`` lie in one of ``cubes``; None: none can."""
+        hit = None
         for mask, value in cubes:
             if _high_part(base & mask) == _high_part(value):
-                hit |= low_match[mask & low_bits, value & low_bits]
+                part = low_match[mask & low_bits, value & low_bits]
+                hit = part.copy() if hit is None else np.logical_or(hit, part, out=hit)
         return hit
 
-    def kinds_of_chunk(words: np.ndarray, base: int) -> np.ndarray:
-        """The vector classifier's kind codes for a chunk: each run of words sharing
-        their wide key (bits 31:10) takes the key's kind, and the runs whose key is
-        AMBIGUOUS are resolved word by word, as classify_array does."""
-        first = base >> WIDE_SHIFT
-        per_key = vt.kind_index[first:first + (len(words) >> WIDE_SHIFT)]
-        kind = np.repeat(per_key, block)
-        ambiguous = np.flatnonzero(per_key == AMBIGUOUS)
-        if len(ambiguous):
-            at = (ambiguous[:, None] * block + np.arange(block)).ravel()
-            picked = words[at]
-            kind[at] = vt.resolve(picked, keys_of(picked), kinds=True)
-        return kind
+    kind_count = len(KIND_CODES)
+    runs = 1 << (CHUNK_BITS - WIDE_SHIFT)
+    run = np.arange(block, dtype=np.uint32)
+    no_match = np.zeros(kind_count, dtype=np.int64)
 
     def chunk(index: int) -> np.ndarray:
+        """ON, ON matched, OFF, OFF matched, don't-care, don't-care matched in a chunk.
+
+        Kinds come from the vector classifier's wide index: each run of words
+        sharing bits 31:10 has its key's kind, and the runs whose key is
+        AMBIGUOUS are resolved word by word, as classify_array does. Words are
+        counted per kind, by runs; the matched words (and the unallocated ones)
+        get their kinds one by one.
+        """
         base = index << CHUNK_BITS
-        if not hasattr(local, "words"):
-            local.words = np.empty(len(low), dtype=np.uint32)
-        words = np.bitwise_or(low, np.uint32(base), out=local.words)
-        kind = kinds_of_chunk(words, base)
-        on = np.zeros(len(words), dtype=bool)
-        for code in on_codes:
-            on |= kind == code
-        if dont_care == NON_MEMORY:
-            dont = kind == other
-        elif dont_care == NONE:
-            dont = np.zeros(len(words), dtype=bool)
-        else:
-            dont = (kind == other) & tested(base, dont_care_cubes)
-        off = ~(on | dont)
+        first = base >> WIDE_SHIFT
+        per_key = vt.kind_index[first:first + runs]
+        ambiguous = np.flatnonzero(per_key == AMBIGUOUS)
+        words_of = np.bincount(per_key[per_key != AMBIGUOUS].astype(np.intp),
+                               minlength=kind_count) * block
+        if len(ambiguous):
+            offsets = (ambiguous[:, None].astype(np.uint32) << np.uint32(WIDE_SHIFT) | run).ravel()
+            picked = offsets | np.uint32(base)
+            resolved = vt.resolve(picked, keys_of(picked), kinds=True)
+            words_of += np.bincount(resolved.view(np.uint8), minlength=kind_count)
+            slot = np.full(runs, -1, dtype=np.intp)
+            slot[ambiguous] = np.arange(len(ambiguous))
+
+        def kinds_at(offsets: np.ndarray) -> np.ndarray:
+            """Kind codes of the chunk's words at ``offsets``."""
+            key = offsets >> WIDE_SHIFT
+            kind = per_key[key]
+            if len(ambiguous):
+                inside = np.flatnonzero(kind == AMBIGUOUS)
+                kind[inside] = resolved[slot[key[inside]] * block
+                                        + (offsets[inside] & (block - 1))]
+            return kind
+
         match = tested(base, terms)
-        return np.array([np.count_nonzero(on), np.count_nonzero(on & match),
-                         np.count_nonzero(off), np.count_nonzero(off & match),
-                         np.count_nonzero(dont), np.count_nonzero(dont & match)], dtype=np.int64)
+        if match is None:
+            matched_of = no_match
+        else:
+            matched_of = np.bincount(kinds_at(np.flatnonzero(match)).view(np.uint8),
+                                     minlength=kind_count)
+        dont_words = dont_matched = 0
+        if dont_care == NON_MEMORY:
+            dont_words, dont_matched = int(words_of[other]), int(matched_of[other])
+        elif dont_care != NONE:
+            unallocated = tested(base, dont_care_cubes)
+            if unallocated is not None:  # often most of the chunk: every word's kind
+                kind = np.repeat(per_key, block)
+                if len(ambiguous):
+                    kind[offsets] = resolved
+                unallocated &= kind == other
+                dont_words = int(np.count_nonzero(unallocated))
+                if match is not None:
+                    dont_matched = int(np.count_nonzero(unallocated & match))
+        on_words, on_matched = int(words_of[on_codes].sum()), int(matched_of[on_codes].sum())
+        all_matched = int(matched_of.sum())
+        return np.array([on_words, on_matched, len(low) - on_words - dont_words,
+                         all_matched - on_matched - dont_matched, dont_words, dont_matched],
+                        dtype=np.int64)
 
     if chunks is None:  # a sub-range is for tests; its Proof never holds
         chunks = range(1 << (WORD_BITS - CHUNK_BITS))
