@@ -39,13 +39,23 @@ def need(path: Path):
                     "python bench/kernel/build.py --series 6.1 --variant patched")
 
 
+def boot_and_compare(extra_args, policy):
+    """Boot once and compare; boot again (once) if khugepaged collapsed a range during a run:
+    the model leaves khugepaged out, and the probe's quieting of it does not always hold."""
+    for _attempt in range(2):
+        report = boot(IMAGE, JOBS, extra_args=extra_args)
+        comparisons = compare(report, policy=policy)
+        if not any(c.measured.get("thp_collapse_alloc") for c in comparisons):
+            break
+    return report, comparisons
+
+
 @pytest.mark.parametrize(("extra_args", "policy"), [((), "atomic"), (SWITCH_OFF, "none")],
                          ids=["switch-on", "switch-off"])
 def test_patched_61_counts_equal_the_model(extra_args, policy):
     need(IMAGE)
-    report = boot(IMAGE, JOBS, extra_args=extra_args)
+    report, comparisons = boot_and_compare(extra_args, policy)
     assert report.release.startswith("6.1.")
-    comparisons = compare(report, policy=policy)
     assert len(comparisons) == len(JOBS)
     for comparison in comparisons:
         assert comparison.equal, comparison.differences()
