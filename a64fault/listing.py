@@ -9,6 +9,8 @@ one pass of Capstone over the code, not a call per instruction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from . import datacode
 from .decoder.disasm import disassemble
@@ -30,6 +32,28 @@ class Listed:
     rows: dict = field(default_factory=dict)
 
 
+class Columns(NamedTuple):
+    """Per row code + 1 (entry 0: no row): kind code and name, form and feature codes."""
+
+    kind_codes: list[int]
+    kind_names: list[str]
+    form_codes: list[int]
+    feature_codes: list[int]
+    forms: tuple[str, ...]
+    features: tuple[str | None, ...]
+
+
+@lru_cache(maxsize=4)
+def row_columns(names) -> Columns:
+    """The per-row columns of a VectorTable or rowcodes.SmallTables as plain
+    lists, made once per process (a scan of many files asks for them per file)."""
+    kind_codes = [int(code) for code in names.row_kind]
+    return Columns(kind_codes, [KINDS_BY_CODE[code].value for code in kind_codes],
+                   [int(code) for code in names.row_form],
+                   [int(code) for code in names.row_feature], tuple(names.forms),
+                   tuple(names.features))
+
+
 def _spans(indexes: list[int], count: int, reach: int) -> list[tuple[int, int]]:
     """Merged [lo, hi) word spans covering each index +- reach, within [0, count)."""
     spans: list[list[int]] = []
@@ -48,8 +72,8 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
     indexes of its selected words). ``names`` gives per row code + 1 the kind,
     form and feature codes (``row_kind``, ``row_form``, ``forms``)."""
     listed, likely = Listed(), Listed()
-    row_kind, row_form, forms = list(names.row_kind), list(names.row_form), names.forms
-    kinds = [KINDS_BY_CODE[code].value for code in row_kind]
+    columns = row_columns(names)
+    kinds, row_form, forms = columns.kind_names, columns.form_codes, columns.forms
     reach = datacode.SIDE if data_check else 0
     for (_name, vaddr, _offset, _size), raw, rows, chosen in picks:
         count = len(raw) // WORD_BYTES

@@ -38,6 +38,7 @@ STEP = 1 << 20
 #: (its import costs more than the pure-Python pass over them).
 SMALL_WORDS = 1 << 18
 BASE_FEATURE = "base"
+OTHER = Kind.OTHER.value
 
 
 @dataclass
@@ -243,19 +244,21 @@ def _data_slices(data, vaddr: int, count: int):
 
 def _fill_counts(result: ScanResult, tally: Counter, names) -> None:
     """Counts by kind and feature from the row tally (row code -> words)."""
+    from .listing import row_columns
+
+    columns = row_columns(names)
     result.data_words = tally.get(DATA, 0)
     result.instructions = sum(n for code, n in tally.items() if code != DATA)
     kind_counts = {kind.value: 0 for kind in KINDS_BY_CODE}
     features: dict[str, int] = {}
-    row_kind, row_feature = list(names.row_kind), list(names.row_feature)
     for code, n in tally.items():
         if code == DATA or not n:
             continue
-        kind = KINDS_BY_CODE[row_kind[code + 1]]
-        kind_counts[kind.value] += n
-        if code < 0 or kind is Kind.OTHER:  # no row, or UNALLOCATED carve-outs: no feature
+        kind = columns.kind_names[code + 1]
+        kind_counts[kind] += n
+        if code < 0 or kind == OTHER:  # no row, or UNALLOCATED carve-outs: no feature
             continue
-        name = names.features[row_feature[code + 1]] or BASE_FEATURE
+        name = columns.features[columns.feature_codes[code + 1]] or BASE_FEATURE
         features[name] = features.get(name, 0) + n
     result.counts = kind_counts
     result.features = dict(sorted(features.items()))

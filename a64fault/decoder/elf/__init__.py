@@ -32,7 +32,7 @@ from ...errors import InputError, open_input, reading
 from ...numbers import parse_int
 from ...word import WORD_BYTES
 from .debugfile import DEFAULT_DEBUG_DIR, find_debug_file
-from .headers import SHF_ALLOC, ElfLayout, Section
+from .headers import SHF_ALLOC, SLOT_BITS, ElfLayout, Section
 from .symbols import Symbol, SymbolTable, demangle, plt_symbols, read_symbol_table
 
 __all__ = ["DEFAULT_DEBUG_DIR", "ElfImage", "Section", "Symbol", "demangle"]
@@ -74,7 +74,8 @@ class ElfImage:
         self.elf_type: str = self.layout.elf_type
         self.is_relocatable: bool = self.layout.is_relocatable
         self._symbol_table: SymbolTable | None = None
-        self._named: list[Symbol] | None = None
+        self._names_from: str | None = None
+        self._named: list[Symbol] = []
         self._mapping_symbols: list[tuple[int, str]] = []
         #: The separate debug file the symbols came from, if any (after the first query).
         self.debug_file: Path | None = None
@@ -85,38 +86,43 @@ class ElfImage:
     def symbols(self) -> SymbolTable:
         """All named symbols, PLT stubs included (read on first use)."""
         if self._symbol_table is None:
-            named = self._tables()
-            if not named:
-                try:
-                    named, _ = read_symbol_table(self.layout, ".dynsym")
-                except _PARSE_ERRORS as error:
-                    raise InputError(f"{self.path}: corrupt .dynsym ({_first_line(error)})") \
-                        from None
+            source = self._source()
             try:
+                if source == ".dynsym":
+                    named = read_symbol_table(self.layout, ".dynsym")[0]
+                else:
+                    named = self._named
                 self._symbol_table = SymbolTable(named + plt_symbols(self.layout), self.layout)
-            except _PARSE_ERRORS as error:
-                raise InputError(f"{self.path}: corrupt PLT ({_first_line(error)})") from None
-        return self._symbol_table
-
-    def _tables(self) -> list[Symbol]:
-        """Named symbols of .symtab, else the debug file; and the mapping
-        symbols (read once; no .dynsym and no PLT: a scan needs the mapping
-        symbols of every file, names only where it lists something)."""
-        if self._named is None:
-            layout = self.layout
-            try:
-                found, self._mapping_symbols = read_symbol_table(layout, ".symtab")
-                if not found and layout.sections:
-                    found, self._mapping_symbols = self._debug_file_symbols()
             except _PARSE_ERRORS as error:
                 raise InputError(f"{self.path}: corrupt symbol table ({_first_line(error)})") \
                     from None
-            self._named = found
-        return self._named
+        return self._symbol_table
+
+    def _source(self) -> str:
+        """Where the names come from: ".symtab", "debug" (the separate debug file)
+        or ".dynsym". Reads .symtab (or the debug file's) once, names and mapping
+        symbols together; .dynsym only when a name is asked for (a scan needs
+        every file's mapping symbols, names only where it lists something)."""
+        if self._names_from is None:
+            layout = self.layout
+            try:
+                self._named, self._mapping_symbols = read_symbol_table(layout, ".symtab")
+                self._names_from = ".symtab"
+                if not self._named and layout.sections:
+                    named, mapping = self._debug_file_symbols()
+                    if named:
+                        self._names_from, self._named, self._mapping_symbols = \
+                            "debug", named, mapping
+                if not self._named:
+                    self._names_from = ".dynsym"
+            except _PARSE_ERRORS as error:
+                raise InputError(f"{self.path}: corrupt symbol table ({_first_line(error)})") \
+                    from None
+        return self._names_from
 
     def _debug_file_symbols(self) -> tuple[list[Symbol], list[tuple[int, str]]]:
-        """(symbols, mapping symbols) of the separate debug file's .symtab, its
-        sections mapped to ours by name."""
+        """read_symbol_table of the separate debug file's .symtab, its sections
+        mapped to ours by name (no symbols when there is no usable debug file)."""
         path = find_debug_file(self.layout, self.path, self.debug_dir)
         if path is None:
             return [], []
@@ -128,10 +134,10 @@ class ElfImage:
         try:
             debug = ElfLayout(data, path, require_bytes=False)
             ours = {s.name: s.index for s in self.layout.sections if s.name}
-            names = [s.name for s in debug.sections]
+            section_names = [s.name for s in debug.sections]
 
             def remap(shndx: int) -> int | None:
-                return ours.get(names[shndx]) if shndx < len(names) else None
+                return ours.get(section_names[shndx]) if shndx < len(section_names) else None
 
             symbols, mapping = read_symbol_table(debug, ".symtab", remap, self.layout)
         except (InputError, *_PARSE_ERRORS):
@@ -181,12 +187,22 @@ class ElfImage:
                 offset = -offset
         symbol = self.lookup(name)
         if symbol is not None:
-            return symbol.vaddr + offset
+            return self._in_range(symbol.vaddr, offset, expr)
         section = self.layout.section_named(name)
         if section is not None and section.flags & SHF_ALLOC:
-            return self.layout.base_of(section.index) + offset
+            return self._in_range(self.layout.base_of(section.index), offset, expr)
         where = "symbol table" if len(self.symbols) else "symbol table (the file has none)"
         raise InputError(f"unknown symbol {name!r}: not in the {where} of {self.path}")
+
+    def _in_range(self, base: int, offset: int, expr: str) -> int:
+        """base + offset, refused outside the 64-bit address space or, in a
+        relocatable object, outside the section ``base`` lies in."""
+        address = base + offset
+        if not 0 <= address < 1 << 64:
+            raise InputError(f"{expr!r} is outside the 64-bit address space")
+        if self.is_relocatable and address >> SLOT_BITS != base >> SLOT_BITS:
+            raise InputError(f"{expr!r} runs past the end of its section")
+        return address
 
     def parse_address(self, text: str) -> int:
         """An address typed by a user: a number (hex, ``0x`` optional; in a
@@ -254,7 +270,7 @@ class ElfImage:
         ``$x`` starts A64 code, ``$d`` data (literal pools, jump tables).
         ``$x.foo``/``$d.foo`` count as ``$x``/``$d``. Empty for stripped files.
         """
-        self._tables()
+        self._source()
         return list(self._mapping_symbols)
 
     def mapping_at(self, vaddr: int) -> str | None:
