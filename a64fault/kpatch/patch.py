@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import textwrap
 from pathlib import Path
 
 from .. import corpus
@@ -82,7 +83,10 @@ def kernel_patch(tree: Path | str, predicate: str, fixtures: list[corpus.Fixture
     ]
     changed += [(path, None, text) for path, text in
                 selftest.files(corpus.load() if fixtures is None else fixtures).items()]
-    lines = [render("commit.txt", COMMAND=command).rstrip("\n"), ""]
+    # A commit description keeps to 75 columns: long commands continue with a backslash.
+    folded = " \\\n    ".join(textwrap.wrap(command, width=68, break_long_words=False,
+                                              break_on_hyphens=False))
+    lines = [render("commit.txt", COMMAND=folded).rstrip("\n"), ""]
     for path, old, new in sorted(changed, key=lambda change: change[0]):
         lines += _diff(path, old, new)
     return "\n".join(lines) + "\n"
