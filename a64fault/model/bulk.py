@@ -111,25 +111,31 @@ class RegionSweep:
     def _first_page(self, state: RegionState,
                     page: int) -> tuple[RegionState, Counters, np.ndarray | None]:
         """The program on ``page`` of a region whose PMD is not a table: (state after,
-        counters, the PTE codes when the PMD became a table, else None)."""
-        shifts = self.block_order == 0 and self.template.vma_pages == (0, self.ptes_per_table)
-        if shifts:  # page 0's result, moved to ``page``: no block or VMA edge tells pages apart
-            if state not in self._firsts:
-                first = self._first_page_at(state, 0)
-                table = first[2]
-                # No shortcut when the first page changed more than its own PTE.
-                shiftable = table is None or bool((table[1:] == table[-1]).all())
-                self._firsts[state] = first if shiftable else None
-            memo = self._firsts[state]
-            if memo is None:
-                return self._first_page_at(state, page)
-            after, counters, table = memo
-            if table is None:
-                return after, counters, None
-            moved = np.full(self.ptes_per_table, table[-1], dtype=np.int8)
-            moved[page] = table[0]
-            return after, counters, moved
-        return self._first_page_at(state, page)
+        counters, the PTE codes when the PMD became a table, else None).
+
+        In a region wholly inside the VMA, blocks of the largest mTHP order (single
+        pages without mTHP) differ only in position: the result on the same page of the
+        first block, moved to ``page``'s block, is the result on ``page``."""
+        if self.template.vma_pages != (0, self.ptes_per_table):
+            return self._first_page_at(state, page)
+        size = 1 << self.block_order
+        within = page & (size - 1)
+        key = (state, within)
+        if key not in self._firsts:
+            first = self._first_page_at(state, within)
+            table = first[2]
+            # No shortcut when the first page changed the table beyond its block.
+            movable = table is None or bool((table[size:] == table[-1]).all())
+            self._firsts[key] = first if movable else None
+        memo = self._firsts[key]
+        if memo is None:
+            return self._first_page_at(state, page)
+        after, counters, table = memo
+        if table is None:
+            return after, counters, None
+        moved = np.full(self.ptes_per_table, table[-1], dtype=np.int8)
+        moved[page - within:page - within + size] = table[:size]
+        return after, counters, moved
 
     def _first_page_at(self, state: RegionState,
                        page: int) -> tuple[RegionState, Counters, np.ndarray | None]:
