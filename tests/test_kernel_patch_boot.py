@@ -40,9 +40,9 @@ def need(path: Path):
 
 
 def boot_and_compare(extra_args, policy):
-    """Boot once and compare; boot again (once) if khugepaged collapsed a range during a run:
+    """Boot and compare; boot again (at most twice) if khugepaged collapsed a range during a run:
     the model leaves khugepaged out, and the probe's quieting of it does not always hold."""
-    for _attempt in range(2):
+    for _attempt in range(3):
         report = boot(IMAGE, JOBS, extra_args=extra_args)
         comparisons = compare(report, policy=policy)
         if not any(c.measured.get("thp_collapse_alloc") for c in comparisons):
