@@ -51,6 +51,10 @@ class Setup:
 
     def __post_init__(self):
         g = geometry_named(self.page_size)
+        if isinstance(self.mthp, Mapping):  # kept as text, so a Setup stays hashable
+            object.__setattr__(self, "mthp", tuple(
+                f"{size}K={mode}" if isinstance(size, int) else f"{size}={mode}"
+                for size, mode in self.mthp.items()))
         object.__setattr__(self, "tunables", Tunables(
             g, self.thp, parse_sizes(self.mthp, g), self.use_zero_page, self.max_ptes_none))
         if self.workload != TRACE:
