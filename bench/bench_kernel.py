@@ -62,7 +62,9 @@ def final_cell(results: list) -> str:
     parts = []
     for r in results:
         m = r.measured
-        bits = [f"{m['private_pages']} pages" if m.get("private_pages") else "",
+        folios = [f"{v}x{name[len('mthp_folios['):-1]} folios" for name, v in m.items()
+                  if name.startswith("mthp_folios[") and v]
+        bits = [f"{m['private_pages']} pages" if m.get("private_pages") else "", *folios,
                 f"{m['pmd_thps']} THP" if m.get("pmd_thps") else "",
                 f"{m['zero_pages']} zero" if m.get("zero_pages") else "",
                 f"{m['huge_zero_pmds']} huge-zero" if m.get("huge_zero_pmds") else ""]
