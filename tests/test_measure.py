@@ -93,6 +93,17 @@ def test_a_changed_count_is_a_difference():
     assert result.as_json()["equal"] is False
 
 
+def test_the_unpatched_kernel_is_not_the_atomic_policy():
+    # The comparison tells policies apart: 6.1 takes the double fault, so the
+    # model's atomic policy (one write fault per page) differs where atomics run.
+    results = {(r.workload, r.thp): r for r in compare(parse(console()), policy="atomic")}
+    lse = results["pretouch-lse", "never"]
+    assert not lse.equal and lse.policy == "atomic"
+    assert lse.measured["minflt"] == 32768 and lse.model["minflt"] == 16384
+    assert results["memset", "never"].equal  # a plain store is not upgraded
+    assert lse.as_json()["policy"] == "atomic"
+
+
 def test_json_carries_the_documented_keys():
     data = compare(parse(console()))[1].as_json()
     assert {"kernel", "page_size", "workload", "thp", "size_bytes", "measured", "model",
@@ -226,6 +237,8 @@ def test_recorded_16k_runs():
     (["-w", "memset", "--thp", "sometimes", "--native"], "unknown THP mode"),
     (["-w", "memset", "--mthp", "48K=always", "--native"], "bad --mthp"),
     (["-w", "memset", "--kernel-image", "/nonexistent/Image"], "no kernel image at"),
+    (["-w", "memset", "--native", "--policy", "sometimes"], "unknown policy"),
+    (["-w", "memset", "--native", "--append", "x=1"], "--append goes with --kernel-image"),
 ])
 def test_measure_bad_input_is_one_line_and_status_2(cli, args, message):
     done = cli("measure", *args)

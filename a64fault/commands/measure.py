@@ -10,6 +10,7 @@ import click
 from ..errors import InputError
 from ..model.runner import parse_list
 from ..model.workloads import BUILTIN, parse_size
+from ..policies import POLICIES, check_policy
 
 THP_CHOICES = ("never", "madvise", "always")
 
@@ -19,7 +20,7 @@ def format_comparison(result) -> str:
     mthp = "".join(f", {kb}K mTHP {mode}" for kb, mode in sorted(result.mthp.items()))
     heading = (f"{result.workload}, {result.size_bytes >> 20} MiB, THP {result.thp}{mthp}: "
                f"kernel {result.kernel} ({result.page_size >> 10}K pages), "
-               f"model {result.model_kernel} policy none")
+               f"model {result.model_kernel or '-'} policy {result.policy}")
     lines = [heading]
     if result.model_error:
         lines.append(f"  model: {result.model_error}")
@@ -58,9 +59,14 @@ def format_comparison(result) -> str:
               help="Seconds before the boot (or native run) is abandoned.")
 @click.option("--console", "console_path", type=click.Path(dir_okay=False, writable=True),
               metavar="FILE", help="Also save the raw console (probe report) to FILE.")
+@click.option("--policy", default="none", show_default=True, metavar="POLICY",
+              help=f"The model's fault policy: {', '.join(POLICIES)} (atomic for a kernel "
+                   "with the fault-handler patch).")
+@click.option("--append", default="", metavar="TEXT",
+              help="Extra kernel command-line parameters for the QEMU boot.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
 def command(workloads, sizes, thps, mthp, kernel_image, native, memory, timeout, console_path,
-            as_json):
+            policy, append, as_json):
     """Run each workload x size x THP mode on a real arm64 Linux kernel (an Image booted
     under QEMU with the probe as /init, or this host with --native) and print the
     kernel's counts beside the model's (the booted kernel's version, policy none).
@@ -69,6 +75,9 @@ def command(workloads, sizes, thps, mthp, kernel_image, native, memory, timeout,
 
     if bool(kernel_image) == native:
         raise InputError("give exactly one of --kernel-image PATH or --native")
+    check_policy(policy)
+    if append and native:
+        raise InputError("--append goes with --kernel-image (a QEMU boot)")
     names = parse_list(workloads, BUILTIN, "workload")
     byte_sizes = [parse_size(text.strip(), "--size") for text in sizes.split(",") if text.strip()]
     if not byte_sizes:
@@ -81,11 +90,11 @@ def command(workloads, sizes, thps, mthp, kernel_image, native, memory, timeout,
             click.echo("a64fault: warning: not root, so the THP settings were not changed: "
                        f"measured with THP {report.runs[0]['settings']['enabled']}", err=True)
     else:
-        report = measure.boot(kernel_image, jobs, memory_mb=memory, timeout=timeout)
+        report = measure.boot(kernel_image, jobs, memory_mb=memory, timeout=timeout, append=append)
     if console_path:
         with open(console_path, "w") as out:
             out.write(report.console)
-    results = measure.compare(report)
+    results = measure.compare(report, policy)
     if as_json:
         for result in results:
             click.echo(json.dumps(result.as_json()))

@@ -31,6 +31,7 @@ class Comparison:
     size_bytes: int
     counters: list[tuple[str, int | None, int | None]] = field(default_factory=list)
     model_error: str | None = None  # why the model could not run this setting
+    policy: str = POLICY            # the model's fault policy
 
     @property
     def measured(self) -> dict:
@@ -50,7 +51,7 @@ class Comparison:
         return [name for name, a, b in self.counters if a is not None and b is not None and a != b]
 
     def as_json(self) -> dict:
-        data = {"kernel": self.kernel, "model_kernel": self.model_kernel,
+        data = {"kernel": self.kernel, "model_kernel": self.model_kernel, "policy": self.policy,
                 "page_size": self.page_size, "workload": self.workload, "thp": self.thp,
                 "mthp": {str(k): v for k, v in self.mthp.items()}, "size_bytes": self.size_bytes,
                 "measured": self.measured, "model": self.model, "equal": self.equal}
@@ -92,7 +93,7 @@ def compare_run(run: dict, report: Report, policy: str = POLICY) -> Comparison:
     fault policy (``atomic`` for a kernel with the fault-handler patch)."""
     comparison = Comparison(report.release, "", report.page_size, run["workload"],
                             effective_thp(run), effective_mthp(run, report.pmd_size),
-                            run["size_bytes"])
+                            run["size_bytes"], policy=policy)
     try:
         row = model_row(run, report, policy)
         comparison.model_kernel = row["kernel"]
