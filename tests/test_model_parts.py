@@ -79,11 +79,34 @@ def test_run_map_matches_a_list():
 def test_region_freeze_round_trips():
     region = Region()
     region.make_table(Pte.ZERO)
-    region.ptes[0] = Pte.PRIVATE
-    region.ptes[511] = Pte.NONE
+    region.set_ptes(0, 1, Pte.PRIVATE)
+    region.set_ptes(511, 1, Pte.NONE)
     state = region.freeze()
     assert state.ptes == ((1, Pte.PRIVATE), (510, Pte.ZERO), (1, Pte.NONE))
     assert Region(state).ptes == region.ptes
+
+
+def test_region_freeze_after_changed_ranges_matches_the_list():
+    """freeze() reads one PTE per stretch between start runs and changed ranges."""
+    rng = random.Random(3)
+    values = list(Pte)
+    for _ in range(300):
+        start = Region()
+        start.make_table(rng.choice(values))
+        for _ in range(rng.randrange(5)):
+            first = rng.randrange(512)
+            start.set_ptes(first, rng.randrange(1, 513 - first), rng.choice(values))
+        region = Region(start.freeze())
+        for _ in range(rng.randrange(8)):
+            first = rng.randrange(512)
+            region.set_ptes(first, rng.randrange(1, 513 - first), rng.choice(values))
+        expected = []
+        for pte in region.ptes:
+            if expected and expected[-1][1] is pte:
+                expected[-1][0] += 1
+            else:
+                expected.append([1, pte])
+        assert region.freeze().ptes == tuple((n, pte) for n, pte in expected)
 
 
 # -- inputs -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ Both end in the same code: cpu.execute -> a64fault.decide -> kernel.handle_fault
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from ..errors import InputError
@@ -27,6 +28,9 @@ from .state import Pmd, Pte, Region, RegionState, Rotation, RunMap, Value, censu
 from .tunables import Tunables
 
 THP_STATE = RegionState(Pmd.THP)
+#: Traced accesses keep regions open (unpacked) up to this many PTEs in all,
+#: so a trace moving between regions does not pack and unpack them each time.
+OPEN_PTES = 1 << 20
 #: A second strided sweep over regions an earlier sweep left in a different
 #: stride's pattern is simulated region by region, up to this many regions.
 ENUMERATE_LIMIT = 1 << 16
@@ -74,7 +78,8 @@ class Simulation:
         self._sweeps: dict = {}
         #: Pages of mTHP folios that collapses absorbed (their folios are no longer mapped).
         self.collapsed_mthp_pages = 0
-        self._open: tuple[int, Region, FaultContext] | None = None  # the last traced region
+        #: Regions traced accesses have open, most recent last: index -> (Region, context).
+        self._open: OrderedDict[int, tuple[Region, FaultContext]] = OrderedDict()
 
     # -- shared helpers -------------------------------------------------------------
     def vma_at(self, address: int) -> Vma | None:
@@ -226,19 +231,23 @@ class Simulation:
             return
         g = self.geometry
         index = address >> g.pmd_shift
-        if self._open is None or self._open[0] != index:
-            self._close()
+        opened = self._open.get(index)
+        if opened is None:
+            if len(self._open) * g.ptes_per_table >= OPEN_PTES:
+                old, (region, _) = self._open.popitem(last=False)
+                self.map.assign(old, old + 1, region.freeze())
             ctx = self._context(vma, index, self.counters)
-            self._open = (index, Region(self.map.get(index), g.ptes_per_table), ctx)
-        _, region, ctx = self._open
+            opened = self._open[index] = (Region(self.map.get(index), g.ptes_per_table), ctx)
+        else:
+            self._open.move_to_end(index)
+        region, ctx = opened
         execute(op, region, (address >> g.page_shift) & (g.ptes_per_table - 1), ctx, self.policy)
 
     def _close(self) -> None:
-        """Write the traced region back into the run map."""
-        if self._open is not None:
-            index, region, _ = self._open
+        """Write the traced regions back into the run map."""
+        for index, (region, _) in self._open.items():
             self.map.assign(index, index + 1, region.freeze())
-            self._open = None
+        self._open.clear()
 
     # -- khugepaged and the final state -----------------------------------------------
     def collapse(self) -> None:

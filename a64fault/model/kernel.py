@@ -143,18 +143,17 @@ def _pte_fault(region: Region, page: int, write: bool, ctx: FaultContext) -> boo
         if write:
             order = _anon_order(ptes, page, ctx)
             if order:
-                first = page >> order << order
-                ptes[first:first + (1 << order)] = [Pte.LARGE] * (1 << order)
+                region.set_ptes(page >> order << order, 1 << order, Pte.LARGE)
                 counters.mthp_allocated += 1
                 counters.mthp_orders[order] += 1
             else:
-                ptes[page] = Pte.PRIVATE
+                region.set_ptes(page, 1, Pte.PRIVATE)
                 counters.base_pages += 1
         else:
-            ptes[page] = Pte.ZERO
+            region.set_ptes(page, 1, Pte.ZERO)
             counters.zero_page_maps += 1
     elif pte is Pte.ZERO and write:
-        ptes[page] = Pte.PRIVATE  # the copy is one page, whatever mTHP allows
+        region.set_ptes(page, 1, Pte.PRIVATE)  # the copy is one page, whatever mTHP allows
         counters.base_pages += 1
         counters.cow += 1
         counters.tlbi_page += 1

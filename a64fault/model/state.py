@@ -68,18 +68,32 @@ EMPTY = RegionState(Pmd.NONE)
 
 
 class Region:
-    """A mutable copy of one region's state, edited access by access."""
+    """A mutable copy of one region's state, edited access by access.
 
-    __slots__ = ("pmd", "ptes", "ptes_per_table")
+    PTEs change only through ``set_ptes``, which also notes the range, so
+    ``freeze`` rebuilds the runs from the state the region started from and
+    the ranges changed since, without reading every PTE.
+    """
+
+    __slots__ = ("pmd", "ptes", "ptes_per_table", "_base", "_changed")
 
     def __init__(self, state: RegionState = EMPTY, ptes_per_table: int = DEFAULT_PTES):
         self.pmd = state.pmd
         self.ptes_per_table = ptes_per_table
         self.ptes: list[Pte] | None = None
+        #: The runs the PTEs started from (None: unknown) and the ranges set since.
+        self._base: tuple | None = None
+        self._changed: list[tuple[int, int]] = []
         if state.pmd is Pmd.TABLE:
-            self.ptes = [pte for n, pte in state.ptes for _ in range(n)]
-            if len(self.ptes) != ptes_per_table:
-                raise ValueError(f"a table of {len(self.ptes)} PTEs, not {ptes_per_table}")
+            if len(state.ptes) * 16 < ptes_per_table:  # few long runs: extend in C
+                ptes: list[Pte] = []
+                for n, pte in state.ptes:
+                    ptes.extend([pte] * n)
+            else:
+                ptes = [pte for n, pte in state.ptes for _ in range(n)]
+            if len(ptes) != ptes_per_table:
+                raise ValueError(f"a table of {len(ptes)} PTEs, not {ptes_per_table}")
+            self.ptes, self._base = ptes, state.ptes
 
     @classmethod
     def table(cls, ptes: list[Pte]) -> Region:
@@ -92,11 +106,19 @@ class Region:
         """Turn the PMD into a page table whose PTEs are all ``fill``."""
         self.pmd = Pmd.TABLE
         self.ptes = [fill] * self.ptes_per_table
+        self._base, self._changed = ((self.ptes_per_table, fill),), []
+
+    def set_ptes(self, first: int, count: int, pte: Pte) -> None:
+        """Set PTEs [first, first + count) to ``pte``."""
+        assert self.ptes is not None
+        self.ptes[first:first + count] = [pte] * count
+        self._changed.append((first, count))
 
     def set_huge(self, pmd: Pmd) -> None:
         """Map the whole region with one PMD entry (huge zero page or THP)."""
         self.pmd = pmd
         self.ptes = None
+        self._base, self._changed = None, []
 
     def access(self, page: int) -> int:
         """What the MMU allows at page index ``page``: UNMAPPED, READ_ONLY or READ_WRITE."""
@@ -108,14 +130,29 @@ class Region:
 
     def freeze(self) -> RegionState:
         """The immutable state, PTEs run-length encoded."""
-        if self.ptes is None:
+        ptes = self.ptes
+        if ptes is None:
             return RegionState(self.pmd)
+        if self._base is not None and 4 * (len(self._base) + len(self._changed)) < len(ptes):
+            # Every stretch between a run boundary of the start state and a changed
+            # range's edge holds one value: read one PTE per stretch.
+            cuts = {0, len(ptes)}
+            at = 0
+            for n, _ in self._base:
+                at += n
+                cuts.add(at)
+            for first, count in self._changed:
+                cuts.update((first, first + count))
+            edges = sorted(cuts)
+        else:
+            edges = list(range(len(ptes) + 1))
         runs: list[list] = []
-        for pte in self.ptes:
+        for start, stop in zip(edges, edges[1:]):
+            pte = ptes[start]
             if runs and runs[-1][1] is pte:
-                runs[-1][0] += 1
+                runs[-1][0] += stop - start
             else:
-                runs.append([1, pte])
+                runs.append([stop - start, pte])
         return RegionState(Pmd.TABLE, tuple((n, pte) for n, pte in runs))
 
 
