@@ -4,7 +4,8 @@ The public API:
 
 * ``classify(word)`` -> Classification (form, kind, feature, writes, size);
 * ``classify_array(words)`` -> kind codes for a numpy uint32 array;
-* ``decode(word_or_bytes, address=0)`` -> Capstone text, or None;
+* ``decode(word_or_bytes, address=0)`` -> Capstone's ``Text`` (mnemonic, op_str;
+  str() joins them), or None;
 * ``decide(word, esr=None, *, el=0, aarch32=False, vma_writable=None,
   policy="atomic")`` -> Decision;
 * ``upgrades(word, policy="atomic")`` -> bool, the hot path of a fault model;
@@ -34,7 +35,7 @@ __version__ = "0.1.0"
 
 
 def decode(word_or_bytes, address: int = 0):
-    """Capstone's text for one instruction (word or 4 little-endian bytes), or None."""
+    """Capstone's Text for one instruction (word or 4 little-endian bytes), or None."""
     from .decoder import decode as capstone_decode
 
     return capstone_decode(word_or_bytes, address)

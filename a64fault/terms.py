@@ -63,13 +63,17 @@ class Test(Predicate):
 
 
 @dataclass(frozen=True)
-class AllOf(Predicate):
-    """Every part holds."""
+class _Parts(Predicate):
+    """A predicate over other predicates, given as arguments: ``AllOf(a, b, c)``."""
 
     parts: tuple[Predicate, ...]
 
     def __init__(self, *parts: Predicate):
         object.__setattr__(self, "parts", parts)
+
+
+class AllOf(_Parts):
+    """Every part holds."""
 
     def __call__(self, word: int) -> bool:
         return all(part(word) for part in self.parts)
@@ -87,14 +91,8 @@ class AllOf(Predicate):
         return " & ".join(f"({p})" if isinstance(p, AnyOf) else str(p) for p in self.parts)
 
 
-@dataclass(frozen=True)
-class AnyOf(Predicate):
+class AnyOf(_Parts):
     """At least one part holds."""
-
-    parts: tuple[Predicate, ...]
-
-    def __init__(self, *parts: Predicate):
-        object.__setattr__(self, "parts", parts)
 
     def __call__(self, word: int) -> bool:
         return any(part(word) for part in self.parts)

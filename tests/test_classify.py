@@ -157,3 +157,59 @@ def test_pair_cas_with_odd_register_is_undefined(line, bit):
     word = assemble(line)[0]
     assert classify(word).kind is Kind.COMPARE_AND_SWAP
     assert classify(word ^ (1 << bit)).kind is Kind.OTHER
+
+
+# ---- register rules (Arm ARM decode pseudocode; see the comments in a64.patterns) ----
+# Words that break a rule are made from LLVM's word by setting one register field
+# (LLVM refuses to assemble them); field positions are the Arm ARM's diagrams.
+RT, RT2_PAIR, RS = 0, 10, 16  # lsb of Rt, of a load pair's Rt2 (14:10), of Rs/Rt2 (20:16)
+EXTRA = ["ldp x0, x1, [x2]", "ldxp x0, x1, [x2]", "cpyfp [x0]!, [x1]!, x2!", "setp [x0]!, x1!, x2"]
+
+
+def _with_field(word: int, lsb: int, value: int) -> int:
+    return (word & ~(0b11111 << lsb)) | (value << lsb)
+
+
+@pytest.fixture(scope="module")
+def extra():
+    return dict(zip(EXTRA, assemble(*EXTRA)))
+
+
+@pytest.mark.parametrize("rt", [0b00001, 0b11000, 0b11110, 0b11001])
+def test_ls64_with_an_undefined_rt_is_other(words, rt):
+    """LD64B/ST64B*: Rt<4:3> == '11' || Rt<0> == '1' is UNDEFINED (Arm ARM C6.2 LD64B)."""
+    for line in ("ld64b x0, [x1]", "st64bv x1, x0, [x2]", "st64bv0 x1, x0, [x2]"):
+        assert classify(_with_field(words[line], RT, rt)).kind is Kind.OTHER, line
+    assert classify(_with_field(words["ld64b x0, [x1]"], RT, 0b10110)).form == "LD64B"  # x22
+
+
+def test_ldp_with_rt_equal_rt2_is_the_form_flagged_unpredictable(extra):
+    ldp = extra["ldp x0, x1, [x2]"]
+    assert not classify(ldp).unpredictable
+    same = _with_field(ldp, RT2_PAIR, 0)  # ldp x0, x0, [x2]
+    got = classify(same)
+    assert (got.form, got.kind, got.unpredictable, got.should_be_ok) == ("LDP", Kind.LOAD, True, True)
+    ldxp = extra["ldxp x0, x1, [x2]"]
+    assert classify(_with_field(ldxp, RT2_PAIR, 0)).unpredictable
+
+
+def test_128_bit_pair_atomic_with_rt_equal_rt2_is_flagged(words):
+    swpp = words["swpp x0, x1, [x2]"]
+    assert not classify(swpp).unpredictable
+    got = classify(_with_field(swpp, RS, 0))  # Rt2 (20:16) = Rt = x0
+    assert (got.form, got.kind, got.unpredictable) == ("SWPP", Kind.ATOMIC_RMW, True)
+
+
+def test_mops_with_overlapping_or_zero_registers_is_flagged(extra):
+    cpy, setp = extra["cpyfp [x0]!, [x1]!, x2!"], extra["setp [x0]!, x1!, x2"]
+    assert not classify(cpy).unpredictable and not classify(setp).unpredictable
+    assert classify(_with_field(cpy, RS, 0)).unpredictable          # Rs == Rd
+    assert classify(_with_field(cpy, 5, 0b11111)).unpredictable     # Rn == 31
+    assert classify(_with_field(setp, 5, 0)).unpredictable          # Rn == Rd
+    assert not classify(_with_field(setp, RS, 0b11111)).unpredictable  # SET* may take XZR as data
+    assert classify(_with_field(setp, RS, 0b11111)).form == "SETP"
+
+
+def test_should_be_bits_make_a_word_unpredictable_too(words):
+    odd = classify(words["ldxr w0, [x1]"] ^ (1 << 16))
+    assert not odd.should_be_ok and odd.unpredictable

@@ -31,7 +31,10 @@ OTHER = KIND_CODES[Kind.OTHER]
 
 #: (forms of the old table, field lsb, field width, excluded patterns): words the
 #: old table gave one of these forms and whose field matches a pattern are now other.
-DELIBERATE: list[tuple[tuple[str, ...], int, int, tuple[str, ...]]] = []
+LS64 = ("LD64B", "ST64B", "ST64BV", "ST64BV0")
+DELIBERATE: list[tuple[tuple[str, ...], int, int, tuple[str, ...]]] = [
+    (LS64, 0, 5, ("11xxx", "xxxx1")),          # Rt<4:3> == 11 or Rt<0> == 1: UNDEFINED (Arm ARM C6.2)
+]
 
 
 def _old_table() -> Table:

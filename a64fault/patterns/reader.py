@@ -1,8 +1,8 @@
 """Reads the pattern table: rows written as bit diagrams, turned into Row objects.
 
-A row is four or five columns separated by ``|``::
+A row is five or six columns separated by ``|``::
 
-    FORM | DIAGRAM | KIND | FEATURE | BYTES
+    FORM | DIAGRAM | KIND | FEATURE | BYTES [| UNPREDICTABLE]
 
 FORM is the instruction form's name (several rows may share one: a form can
 have several encodings). DIAGRAM lists the 32 bits from bit 31 down to bit 0
@@ -27,7 +27,11 @@ as whitespace-separated tokens, as the Arm ARM draws them:
 KIND is a kind string (docs/design.md, "Kinds"); FEATURE is an Arm feature name (``LSE``) or
 ``-`` for the Armv8.0 base; BYTES is the number of bytes accessed: an integer,
 ``N<<field`` (e.g. ``1<<size``), or ``-`` where it is not fixed by the
-encoding. ``#`` starts a comment.
+encoding. UNPREDICTABLE, optional, lists the register rules the Arm ARM's
+decode makes CONSTRAINED UNPREDICTABLE, joined with ``,``: ``Rt==Rt2`` (two
+fields equal) or ``Rd==11111`` (a field equal to a pattern). A word breaking
+one is still classified as the form (a word that faulted was executed) and
+``Row.unpredictable(word)`` says so. ``#`` starts a comment.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ _SHOULD_BE = re.compile(r"\(([01]+)\)")
 _FREE_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)(?::(\d+))?")
 _FIXED_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)=(\(?)([01x]+)(\)?)")
 _BYTES_SHIFT = re.compile(r"(\d+)<<([A-Za-z][A-Za-z0-9_]*)")
+_EQUAL_RULE = re.compile(r"([A-Za-z][A-Za-z0-9_]*)==([A-Za-z0-9_]+)")
 _NOT_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)!=([01x]+(?:,[01x]+)*)")
 #: Form name of the rows derived from field constraints (words no form has).
 UNALLOCATED = "UNALLOCATED"
@@ -83,6 +88,8 @@ class Row:
     #: (mask, value) cubes of the words a field constraint (``Rt!=11111``) takes
     #: out of this row; each covers only the constrained field's bits.
     excluded: tuple[tuple[int, int], ...] = ()
+    #: CONSTRAINED UNPREDICTABLE register rules: (field, other field or pattern).
+    unpredictable_when: tuple[tuple[str, str], ...] = ()
 
     @property
     def specificity(self) -> int:
@@ -96,6 +103,18 @@ class Row:
     def matches(self, word: int) -> bool:
         """Whether the row's opcode bits match ``word`` (should-be bits aside)."""
         return word & self.mask == self.value
+
+    def unpredictable(self, word: int) -> bool:
+        """Whether ``word`` breaks a register rule of this row that the Arm ARM makes
+        CONSTRAINED UNPREDICTABLE (see the UNPREDICTABLE column)."""
+        for name, other in self.unpredictable_when:
+            value = self.fields[name].extract(word)
+            if other in self.fields:
+                if value == self.fields[other].extract(word):
+                    return True
+            elif value == int(other, 2):
+                return True
+        return False
 
     def access_size(self, word: int) -> int | None:
         """Bytes accessed by ``word`` under this row, or None where not fixed."""
@@ -186,9 +205,9 @@ def parse_row(text: str, line: int = 0) -> Row:
     """Parse one table line (comments already stripped)."""
     where = f"line {line}: "
     columns = [c.strip() for c in text.split("|")]
-    if len(columns) != 5:
-        raise TableError(f"{where}expected 5 '|'-separated columns, got {len(columns)}")
-    form, diagram, kind_text, feature, bytes_spec = columns
+    if len(columns) not in (5, 6):
+        raise TableError(f"{where}expected 5 or 6 '|'-separated columns, got {len(columns)}")
+    form, diagram, kind_text, feature, bytes_spec = columns[:5]
     try:
         kind = Kind(kind_text)
     except ValueError:
@@ -200,6 +219,14 @@ def parse_row(text: str, line: int = 0) -> Row:
         m = _BYTES_SHIFT.fullmatch(bytes_spec)
         if not m or m.group(2) not in fields:
             raise TableError(f"{where}cannot read bytes {bytes_spec!r}")
+    unpredictable_when = []
+    for rule in (columns[5].split(",") if len(columns) == 6 else []):
+        m = _EQUAL_RULE.fullmatch(rule.strip())
+        if not m or m.group(1) not in fields or not (
+                m.group(2) in fields or (set(m.group(2)) <= {"0", "1"}
+                                         and len(m.group(2)) == fields[m.group(1)].width)):
+            raise TableError(f"{where}cannot read register rule {rule.strip()!r}")
+        unpredictable_when.append((m.group(1), m.group(2)))
     return Row(
         form=form,
         kind=kind,
@@ -213,6 +240,7 @@ def parse_row(text: str, line: int = 0) -> Row:
         diagram=" ".join(diagram.split()),
         line=line,
         excluded=excluded,
+        unpredictable_when=tuple(unpredictable_when),
     )
 
 
