@@ -134,6 +134,13 @@ def test_bad_jobs_are_input_errors(bad):
         Job(**{"workload": "memset", "size": 4096, **bad})
 
 
+def test_job_count_is_bounded():
+    with pytest.raises(InputError, match="1 to 256"):
+        initramfs.build([Job("memset", 4096)] * 257, probe=b"")
+    with pytest.raises(InputError, match="1 to 256"):
+        initramfs.build([], probe=b"")
+
+
 def test_parse_mthp():
     assert parse_mthp(["64K=always", "2M=inherit,16k=never"]) == {
         64: "always", 2048: "inherit", 16: "never"}

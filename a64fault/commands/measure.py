@@ -69,7 +69,7 @@ def command(workloads, sizes, thps, mthp, kernel_image, native, memory, timeout,
             policy, append, as_json):
     """Run each workload x size x THP mode on a real arm64 Linux kernel (an Image booted
     under QEMU with the probe as /init, or this host with --native) and print the
-    kernel's counts beside the model's (the booted kernel's version, policy none).
+    kernel's counts beside the model's (the booted kernel's version, --policy).
     Exit status 1 when any count differs."""
     from .. import measure
 

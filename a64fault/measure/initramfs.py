@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from . import cpio
-from .jobs import Job
+from .jobs import Job, check_jobs
 from .probe import binary
 
 
 def jobs_text(jobs: list[Job]) -> str:
     """The /jobs file: one job line each."""
-    return "".join(job.line() + "\n" for job in jobs)
+    return "".join(job.line() + "\n" for job in check_jobs(jobs))
 
 
 def build(jobs: list[Job], probe: bytes | None = None) -> bytes:

@@ -10,6 +10,8 @@ from ..model.workloads import BUILTIN
 
 #: Workloads the probe runs: the model's built-ins, plus "none" (map and unmap only).
 NONE = "none"
+#: The most jobs one probe run takes (MAX_JOBS in probe.c).
+MAX_JOBS = 256
 PROBE_WORKLOADS = BUILTIN + (NONE,)
 THP_MODES = ("never", "madvise", "always", "keep")
 MTHP_MODES = ("never", "madvise", "always", "inherit")
@@ -69,3 +71,10 @@ def parse_mthp(texts: list[str] | tuple[str, ...]) -> dict[int, str]:
                                  f"{', '.join(MTHP_MODES)}")
             settings[kb] = mode
     return settings
+
+
+def check_jobs(jobs: list[Job]) -> list[Job]:
+    """``jobs`` if the probe can run them in one go (1 to MAX_JOBS), else InputError."""
+    if not 0 < len(jobs) <= MAX_JOBS:
+        raise InputError(f"{len(jobs)} jobs: one probe run takes 1 to {MAX_JOBS}")
+    return jobs

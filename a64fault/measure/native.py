@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
-from .jobs import Job
+from .jobs import Job, check_jobs
 from .probe import BINARY
 from .report import Report, parse
 
@@ -32,6 +32,7 @@ def run(jobs: list[Job], *, timeout: float = DEFAULT_TIMEOUT) -> Report:
     if platform.system() != "Linux" or platform.machine() not in ("aarch64", "arm64"):
         raise InputError(f"--native needs an arm64 Linux host, not {platform.system()} "
                          f"{platform.machine()} (use --kernel-image to boot one under QEMU)")
+    check_jobs(jobs)
     if not can_set_thp():
         jobs = [replace(job, thp="keep", mthp={}) for job in jobs]
     with tempfile.TemporaryDirectory(prefix="a64fault-probe-") as tmp:
