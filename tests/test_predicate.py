@@ -416,3 +416,15 @@ def test_cli_verify_terms_on_a_slice(cli, monkeypatch):
         assert data["proof_c"] == {**data["proof"], "method": "C", "seconds": data["proof_c"]["seconds"],
                                    "cpu_seconds": data["proof_c"]["cpu_seconds"]}
     assert data["against"]["gained"] == [] and data["against"]["lost"] == []
+
+
+def test_a_cover_without_a_matching_bound_is_not_called_optimal():
+    import dataclasses
+
+    predicate = generate("atomic")
+    weaker = dataclasses.replace(predicate, cover=dataclasses.replace(
+        predicate.cover, witnesses=predicate.cover.witnesses[:-1]))
+    assert not weaker.optimal and weaker.lower_bound == len(predicate.terms) - 1
+    header = render(weaker, "python").split("def ")[0]
+    assert f"not proven optimal: the best lower bound found is {len(predicate.terms) - 1}" in header
+    assert weaker.as_json()["optimal"] is False

@@ -37,13 +37,21 @@ Cube = tuple[int, int]
 
 #: Primes enumerated per ON cube before giving up on completeness.
 MAX_PRIMES_PER_CUBE = 2_000
-#: Seconds HiGHS may spend on each integer program.
+#: Seconds HiGHS may spend on the cover.
 TIME_LIMIT = 60.0
+#: Seconds HiGHS may spend per round on a largest incompatible set (any set it has
+#: found by then is still a valid bound).
+WITNESS_TIME_LIMIT = 10.0
 #: Witness candidates per ON cube: its free bits at 0, at 1, and at this many
 #: pseudo-random patterns (fixed seed: the same every run), one entry per round;
 #: a further round runs only while the bound is below the cover's size.
 RANDOM_WITNESSES = (2, 6, 12)
 WITNESS_SEED = 0x64FA
+#: Most witness candidates per round (the pairwise check costs their number squared).
+MAX_WITNESS_CANDIDATES = 1500
+#: Most compatible pairs handed to HiGHS for a largest incompatible set (beyond, its
+#: presolve alone outlasts the time limit): larger graphs keep the greedy set.
+MAX_EXACT_EDGES = 100_000
 
 
 @dataclass(frozen=True)
@@ -170,7 +178,8 @@ def minimum_cover(on: CubeSet, off: CubeSet, time_limit: float = TIME_LIMIT) -> 
     witnesses: tuple[int, ...] = ()
     rng = random.Random(WITNESS_SEED)
     for count in RANDOM_WITNESSES:
-        found = incompatible_witnesses(on, off, rng, count, len(terms), time_limit, witnesses)
+        found = incompatible_witnesses(on, off, rng, count, len(terms),
+                                       min(time_limit, WITNESS_TIME_LIMIT), witnesses)
         witnesses = max(witnesses, found, key=len)
         if len(witnesses) >= len(terms):
             break
@@ -196,30 +205,34 @@ def incompatible_witnesses(on: CubeSet, off: CubeSet, rng: random.Random, count:
     """A large set of pairwise incompatible words among candidates drawn from ON, sorted.
 
     Candidates: per ON cube, its free bits all 0, all 1 and ``count`` patterns
-    from ``rng``; plus the ``extra`` words (a previous round's set). A greedy
-    pass (fewest compatible candidates first) usually reaches ``target``;
+    from ``rng``; plus the ``extra`` words (a previous round's set); at most
+    MAX_WITNESS_CANDIDATES (a seeded sample of them beyond). A greedy pass
+    (fewest compatible candidates first) usually reaches ``target``;
     otherwise HiGHS searches for the largest set.
     """
-    chosen = set(extra)
+    chosen: set[int] = set()
     for mask, value in on.cubes:
         free = ~mask & WORD_ONES
         chosen.update((value, value | free))
         chosen.update(value | (rng.getrandbits(32) & free) for _ in range(count))
-    candidates = sorted(chosen)
+    chosen.difference_update(extra)
+    room = MAX_WITNESS_CANDIDATES - len(extra)
+    pool = sorted(chosen)
+    candidates = sorted(set(extra) | set(pool if len(pool) <= room else rng.sample(pool, room)))
     if not off.cubes:
         return tuple(candidates[:1])
-    words = np.array(candidates, dtype=np.uint64)
-    off_masks, off_values = off.arrays()
-    compatible_with = np.zeros((len(words), len(words)), dtype=bool)
-    for i in range(len(words) - 1):
-        others = words[i + 1:]
-        agree = ~(others ^ words[i]) & np.uint64(WORD_ONES)
-        meets_off = (((others[:, None] ^ off_values[None, :]) & agree[:, None]
-                      & off_masks[None, :]) == 0).any(axis=1)
+    off_masks, off_values = (a.astype(np.uint32) for a in off.arrays())
+    # Per candidate and OFF cube, the bits where the word differs from the cube's fixed
+    # bits. The smallest term holding words a and b meets OFF cube o exactly when no bit
+    # differs in both (a bit both differ on has a == b, so the term fixes it against o).
+    differ = (np.array(candidates, dtype=np.uint32)[:, None] ^ off_values) & off_masks
+    compatible_with = np.zeros((len(candidates), len(candidates)), dtype=bool)
+    for i in range(len(candidates) - 1):
+        meets_off = ((differ[i + 1:] & differ[i]) == 0).any(axis=1)
         compatible_with[i, i + 1:] = ~meets_off
     compatible_with |= compatible_with.T
     best = _greedy_independent(compatible_with)
-    if len(best) < target:
+    if len(best) < target and np.count_nonzero(compatible_with) <= 2 * MAX_EXACT_EDGES:
         best = max(best, _largest_independent(compatible_with, time_limit), key=len)
     return tuple(candidates[i] for i in sorted(best))
 
