@@ -1,19 +1,22 @@
 """Listing records of selected instructions: address, symbol, word, Capstone text, kind, form.
 
-Capstone runs once over each stretch of code that holds selected words (the
-stretches of nearby picks merged, plus the likely-data rule's windows), not
-once per word: a long listing (``--kind load`` over a whole program) costs
-one pass of Capstone over the code, not a call per instruction.
+Capstone's text is made once per run of nearby selected words, not once per
+word, and only for words that get a record. The likely-data rule's question
+(which words around a pick Capstone cannot decode) is answered without text:
+Capstone's C function over the picks' windows, once per distinct word when
+they are long (a ``--kind load`` listing of a stripped program covers nearly
+all its code).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
 from . import datacode
-from .decoder.disasm import disassemble
+from .decoder.disasm import disassemble, undecodable, undecodable_distinct
 from .decoder.elf import demangle
 from .kinds import KINDS_BY_CODE
 from .word import WORD_BYTES
@@ -21,6 +24,9 @@ from .word import WORD_BYTES
 #: Picks closer than this many words share one Capstone call (a call costs
 #: about as much as decoding a few words).
 MERGE_GAP = 4
+#: From this many words to judge, undecodable words are found per distinct
+#: word (numpy's import and sort pay for themselves well below this).
+DISTINCT_FROM_WORDS = 1 << 17
 
 
 @dataclass
@@ -66,6 +72,39 @@ def _spans(indexes: list[int], count: int, reach: int) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi in spans]
 
 
+def _text_run(chosen: list[int], i: int, stop: int) -> tuple[int, int]:
+    """[i, end) covering the selected word i and the selected words after it
+    (before position ``stop`` of ``chosen``) that follow within MERGE_GAP."""
+    k = bisect_left(chosen, i, 0, stop)
+    end = i + 1
+    while k + 1 < stop and chosen[k + 1] <= end + MERGE_GAP:
+        k += 1
+        end = chosen[k] + 1
+    return i, end
+
+
+def _undecodable_by_span(raw: bytes, spans: list[tuple[int, int]]) -> list[list[int]]:
+    """Per [lo, hi) word span of ``raw``: the sorted span-relative indexes of
+    its words Capstone cannot decode or decodes as udf (datacode's rule).
+
+    One pass over all spans together; asked per distinct word once the spans
+    are long enough to pay for numpy (see disasm.undecodable_distinct).
+    """
+    code = b"".join(raw[lo * WORD_BYTES:hi * WORD_BYTES] for lo, hi in spans)
+    total = len(code) // WORD_BYTES
+    find = undecodable_distinct if total >= DISTINCT_FROM_WORDS else undecodable
+    bad = find(code)
+    out, k, start = [], 0, 0
+    for lo, hi in spans:
+        end = start + hi - lo
+        first = k
+        while k < len(bad) and bad[k] < end:
+            k += 1
+        out.append([b - start for b in bad[first:k]])
+        start = end
+    return out
+
+
 def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
     """(instructions, likely data) as two Listed, from ``picks``: per executable
     range ((name, vaddr, offset, size), its bytes, its row codes, the sorted
@@ -78,7 +117,6 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
     for (_name, vaddr, _offset, _size), raw, rows, chosen in picks:
         count = len(raw) // WORD_BYTES
         pc0 = image.pc(vaddr)
-        at = 0
         if not data_check and limit is not None and len(listed.records) >= limit:
             # Nothing more to show or to judge: count the rest without Capstone.
             for i in chosen:
@@ -86,20 +124,28 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
                 listed.rows[row] = listed.rows.get(row, 0) + 1
             listed.count += len(chosen)
             continue
-        for lo, hi in _spans(chosen, count, reach):
-            texts = disassemble(raw[lo * WORD_BYTES:hi * WORD_BYTES], pc0 + lo * WORD_BYTES)
-            no_insn = datacode.NOT_INSTRUCTIONS
-            bad = [k for k, text in enumerate(texts) if text[2] in no_insn] if data_check else []
+        spans = _spans(chosen, count, reach)
+        bad_by_span = _undecodable_by_span(raw, spans) if data_check else [[] for _ in spans]
+        at = 0
+        for (lo, hi), bad in zip(spans, bad_by_span):
+            first = at
             while at < len(chosen) and chosen[at] < hi:
-                i = chosen[at]
                 at += 1
+            texts: list = []
+            text_lo = text_hi = 0
+            for i in chosen[first:at]:
                 row = int(rows[i])
                 target = likely if bad and datacode.likely_data(bad, i - lo, hi - lo) else listed
                 target.count += 1
                 target.rows[row] = target.rows.get(row, 0) + 1
                 if limit is not None and len(target.records) >= limit:
                     continue
-                _, _, mnemonic, op_str = texts[i - lo]
+                if not text_lo <= i < text_hi:
+                    # Capstone's text only for selected words: one call per run of them.
+                    text_lo, text_hi = _text_run(chosen, i, at)
+                    texts = disassemble(raw[text_lo * WORD_BYTES:text_hi * WORD_BYTES],
+                                        pc0 + text_lo * WORD_BYTES)
+                _, _, mnemonic, op_str = texts[i - text_lo]
                 word = int.from_bytes(raw[i * WORD_BYTES:(i + 1) * WORD_BYTES], "little")
                 address = vaddr + i * WORD_BYTES
                 held = image.symbol_at(address)

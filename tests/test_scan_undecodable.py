@@ -1,0 +1,90 @@
+"""The likely-data rule's question, "which words can Capstone not decode (or
+decodes as udf)", answered through Capstone's C function (disasm.undecodable,
+undecodable_distinct) must give the same words as asking Capstone's Python
+binding one word at a time (disasm.decode), which is the rule's definition.
+
+Words: the fixture ELFs' executable ranges and whole files (headers, tables,
+strings), seeded random words, and every word with a zero top half (udf's).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from a64fault import listing
+from a64fault.datacode import NOT_INSTRUCTIONS
+from a64fault.decoder import disasm
+from a64fault.decoder.elf import ElfImage
+from a64fault.scan import scan_file
+
+ELF = Path(__file__).resolve().parent.parent / "fixtures" / "elf"
+LITTLE_ENDIAN = ["tiny-le", "tiny-le.o", "tiny-le-stripped", "mod.o", "dso-stripped.so",
+                 "table", "table-stripped"]
+
+
+def one_by_one(code: bytes) -> list[int]:
+    """The rule's definition: per word, Capstone gives no text or ``udf``."""
+    bad = []
+    for k in range(len(code) // 4):
+        text = disasm.decode(code[4 * k:4 * k + 4])
+        if (text.mnemonic if text is not None else "") in NOT_INSTRUCTIONS:
+            bad.append(k)
+    return bad
+
+
+def pack(words) -> bytes:
+    return b"".join(w.to_bytes(4, "little") for w in words)
+
+
+def samples() -> dict[str, bytes]:
+    rng = random.Random(20261130)
+    out = {"random": pack(rng.getrandbits(32) for _ in range(30000)),
+           "low-half": pack(range(1 << 16)),
+           "ragged": pack(rng.getrandbits(32) for _ in range(100)) + b"\x00\x01"}
+    for name in LITTLE_ENDIAN:
+        path = ELF / name
+        out[name] = path.read_bytes()
+        raw = path.read_bytes()
+        out[name + " code"] = b"".join(raw[offset:offset + size] for _name, _vaddr, offset, size
+                                       in ElfImage(path).executable_ranges())
+    return out
+
+
+SAMPLES = samples()
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_c_function_agrees_word_for_word(name):
+    code = SAMPLES[name]
+    expected = one_by_one(code)
+    assert disasm.undecodable(code) == expected
+    assert disasm.undecodable_distinct(code) == expected
+
+
+def test_chunk_edges_and_restarts(monkeypatch):
+    """Chunks smaller than the runs of decodable words: every edge case of the restart."""
+    code = SAMPLES["random"][:4 * 3000] + SAMPLES["tiny-le code"]
+    expected = one_by_one(code)
+    for chunk in (1, 2, 7, 64):
+        monkeypatch.setattr(disasm, "_CHUNK_WORDS", chunk)
+        assert disasm.undecodable(code) == expected
+
+
+def test_spans_get_their_own_words():
+    code = SAMPLES["random"][:4 * 500]
+    spans = [(0, 17), (30, 31), (40, 200), (480, 500)]
+    by_span = listing._undecodable_by_span(code, spans)
+    assert by_span == [one_by_one(code[4 * lo:4 * hi]) for lo, hi in spans]
+    assert any(by_span[0]) and by_span[1] in ([], [0])
+
+
+def test_listing_same_on_both_paths(monkeypatch):
+    """The likely-data fixture scanned with the per-distinct-word path forced."""
+    direct = scan_file(ELF / "table-stripped")
+    monkeypatch.setattr(listing, "DISTINCT_FROM_WORDS", 0)
+    distinct = scan_file(ELF / "table-stripped")
+    assert direct.likely_data > 0
+    assert distinct.as_json() == direct.as_json()
