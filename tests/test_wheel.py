@@ -37,6 +37,9 @@ RUNS = {
                   0, "6.10"),
                  (["simulate", "-w", "trace", "--trace", "TRACE"], 2, "a64fault[asm]")],
     "log": [(["log", "LOG"], 0, "0x92000006")],
+    "predicate": [(["predicate", "--lang", "python"], 0, "def insn_is_atomic")],
+    "kernel-patch": [(["kernel-patch", "--kernel-tree", str(ROOT / "tests" / "data" / "kernel-tree-6.1")],
+                      0, "insn-atomic-fault.h")],
 }
 
 
