@@ -1,8 +1,9 @@
 """The `a64fault` command line: a click group whose commands live in a64fault/commands/.
 
 Commands are imported only when invoked, so `a64fault classify` does not pay
-for the fault model or the scanner. Bad input (InputError, OSError, a click
-usage error) ends with one line on stderr and exit status 2.
+for the fault model or the scanner, and `a64fault --help` imports none. Bad
+input (InputError, OSError, a click usage error) ends with one line on stderr
+and exit status 2.
 """
 
 from __future__ import annotations
@@ -13,37 +14,29 @@ import sys
 
 import click
 
+from .commands import MODULES, SHORT_HELP
 from .errors import InputError, one_line
 
 #: click >= 8.2 raises this for a bare group invocation (its message is the help).
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None)
 
-#: command name -> module under a64fault.commands that defines `command`.
-COMMANDS = {
-    "classify": "classify",
-    "esr": "esr",
-    "fixtures": "fixtures",
-    "simulate": "simulate",
-    "scan": "scan",
-    "audit": "audit",
-    "kernel-patch": "kernel_patch",
-    "log": "log",
-    "predicate": "predicate",
-    "measure": "measure",
-}
-
-
 class LazyGroup(click.Group):
-    """A click group that imports each command's module on first use."""
+    """A click group that imports each command's module on first use; its help
+    lists the commands from the light registry in a64fault/commands/__init__.py."""
 
     def list_commands(self, ctx):
-        return sorted(COMMANDS)
+        return sorted(MODULES)
 
     def get_command(self, ctx, name):
-        module = COMMANDS.get(name)
+        module = MODULES.get(name)
         if module is None:
             return None
         return importlib.import_module(f"a64fault.commands.{module}").command
+
+    def format_commands(self, ctx, formatter):
+        rows = [(name, SHORT_HELP[name]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

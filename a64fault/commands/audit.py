@@ -8,9 +8,10 @@ import click
 
 from ..errors import InputError
 from ..policies import DEFAULT_POLICY, POLICIES
+from . import SHORT_HELP
 
 
-@click.command(name="audit", short_help="Count exactly what a decode predicate matches, per form.")
+@click.command(name="audit", short_help=SHORT_HELP["audit"])
 @click.argument("predicate", nargs=-1)
 @click.option("--preset", help="A predicate from a64fault/policies.py: kernel-v5, class_atomic, "
               "has_wr_perm, cas, casp.")

@@ -13,6 +13,7 @@ from ..errors import InputError
 from ..numbers import parse_int
 from ..policies import DEFAULT_POLICY, POLICIES
 from ..word import WORD_BYTES
+from . import SHORT_HELP
 from .columns import fit, symbol_text
 
 
@@ -124,7 +125,7 @@ def _human_lines(records, demangled: bool = True) -> list[str]:
             for row in rows]
 
 
-@click.command("classify", short_help="Classify instruction words; decide a fault with --esr.")
+@click.command("classify", short_help=SHORT_HELP["classify"])
 @click.argument("words", nargs=-1)
 @click.option("--bytes", "raw_bytes", metavar="HEX",
               help='Bytes in memory order, e.g. "41 00 20 b8".')

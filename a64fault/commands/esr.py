@@ -8,9 +8,10 @@ import click
 
 from ..esr import decode
 from ..numbers import parse_int
+from . import SHORT_HELP
 
 
-@click.command("esr", short_help="Decode ESR_ELx values into named fields.")
+@click.command("esr", short_help=SHORT_HELP["esr"])
 @click.argument("values", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per value.")
 def command(values, as_json):

@@ -11,6 +11,7 @@ import click
 from .. import corpus
 from ..errors import InputError
 from ..kinds import Kind
+from . import SHORT_HELP
 
 #: The corpus builder: a repository script, not part of the installed package.
 BUILDER = Path(__file__).resolve().parent.parent.parent / "fixtures" / "build.py"
@@ -35,7 +36,7 @@ corpus_option = click.option(
 )
 
 
-@click.group("fixtures")
+@click.group("fixtures", short_help=SHORT_HELP["fixtures"])
 def command():
     """Build, count and export the assembler-built encoding corpus."""
 

@@ -9,12 +9,13 @@ import click
 
 from ..errors import InputError
 from ..policies import ATOMIC, ATOMIC_EXCLUSIVE
+from . import SHORT_HELP
 
 #: The predicate's C name: the arm64 insn.h family's naming.
 DEFAULT_NAME = "aarch64_insn_is_atomic_rmw"
 
 
-@click.command(name="kernel-patch", short_help="Generate the arm64 fault-handler patch for a kernel tree.")
+@click.command(name="kernel-patch", short_help=SHORT_HELP["kernel-patch"])
 @click.option("--kernel-tree", "tree", required=True, type=click.Path(file_okay=False),
               help="A Linux source tree (e.g. Debian's linux-source-6.1 unpacked).")
 @click.option("--policy", type=click.Choice([ATOMIC, ATOMIC_EXCLUSIVE]), default=ATOMIC, show_default=True,

@@ -9,9 +9,10 @@ import click
 
 from ..numbers import parse_int
 from ..policies import DEFAULT_POLICY, POLICIES
+from . import SHORT_HELP
 
 
-@click.command("log", short_help="Explain the arm64 faults in kernel logs and fault traces.")
+@click.command("log", short_help=SHORT_HELP["log"])
 @click.argument("files", nargs=-1)
 @click.option("--elf", "elf_path", metavar="PROG", help="User program the faulting pcs are in.")
 @click.option("--maps", "maps_path", metavar="FILE",

@@ -11,6 +11,7 @@ from ..errors import InputError
 from ..model.runner import parse_list
 from ..model.workloads import BUILTIN, parse_size
 from ..policies import POLICIES, check_policy
+from . import SHORT_HELP
 
 THP_CHOICES = ("never", "madvise", "always")
 
@@ -39,7 +40,7 @@ def format_comparison(result) -> str:
     return "\n".join(lines)
 
 
-@click.command("measure", short_help="Measure workloads on a real arm64 kernel; compare with the model.")
+@click.command("measure", short_help=SHORT_HELP["measure"])
 @click.option("--workload", "-w", "workloads", required=True, metavar="W[,W]",
               help=f"Comma list of workloads: {', '.join(BUILTIN)}.")
 @click.option("--size", "-s", "sizes", default="64M", show_default=True, metavar="S[,S]",

@@ -12,10 +12,11 @@ from ..errors import InputError
 from ..policies import KERNEL_V5
 from ..predicate.emit import DEFAULT_LANGUAGE, LANGUAGES
 from ..predicate.sets import DEFAULT_DONT_CARE, DONT_CARE_MODES
+from . import SHORT_HELP
 
 
 @click.command(name="predicate",
-               short_help="Minimum mask/value predicate for a policy, proven.")
+               short_help=SHORT_HELP["predicate"])
 @click.option("--policy", help="Policy whose upgraded words must match: atomic (default) or "
               "atomic+exclusive.")
 @click.option("--kinds", help="Kinds to match instead of a policy, comma-separated "

@@ -12,6 +12,7 @@ from ..decoder.elf.debugfile import DEFAULT_DEBUG_DIR
 from ..errors import InputError, one_line
 from ..kinds import Kind
 from ..policies import POLICIES
+from . import SHORT_HELP
 from .columns import fit, symbol_text
 
 
@@ -80,8 +81,7 @@ def _print_items(items, demangled: bool, prefix: str, width: int) -> None:
         click.echo("\n".join(lines))
 
 
-@click.command(name="scan", short_help="Count kinds in ELF files and directories; list what a "
-                                       "policy upgrades.")
+@click.command(name="scan", short_help=SHORT_HELP["scan"])
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @click.option("--policy", type=click.Choice(POLICIES), default=None,
               help="List the instructions this policy upgrades (default: atomic).")

@@ -11,6 +11,7 @@ import click
 from ..errors import InputError, reading
 from ..model.runner import ROW_KEYS
 from ..model.workloads import DESCRIPTIONS
+from . import SHORT_HELP
 
 #: Row keys that are the same in every row of one run: said once, not a column.
 PER_RUN_KEYS = ("workload", "thp", "page_size", "size_bytes")
@@ -128,7 +129,7 @@ def _draw(rows: list[dict], path: str, pyplot) -> None:
         pyplot.close(figure)
 
 
-@click.command("simulate", short_help="Model page faults per kernel x policy for a workload.")
+@click.command("simulate", short_help=SHORT_HELP["simulate"])
 @click.option("--workload", "-w", required=True, metavar="NAME",
               help="; ".join(f"{name}: {text}" for name, text in DESCRIPTIONS.items()) + ".")
 @click.option("--size", "-s", default="1G", show_default=True,
