@@ -3,7 +3,7 @@ without the [dev] extra, and run every command from an unrelated directory.
 
 Proves the package ships what it reads (the table, the encoding corpus) and
 imports no development tool (ziglang, keystone, unicorn, hypothesis) at run
-time. A command added to a64fault.cli.COMMANDS without an entry in RUNS is
+time. A command added to a64fault.commands.MODULES without an entry in RUNS is
 still run with --help; give it a real invocation in RUNS.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from a64fault.cli import COMMANDS
+from a64fault.commands import MODULES
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,7 @@ def test_no_development_tool_is_installed(installed):
     assert subprocess.run([python, "-c", code], cwd=elsewhere).returncode == 0
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("command", sorted(MODULES))
 def test_every_command_runs_from_the_wheel(installed, command):
     python, elsewhere = installed
     script = python.parent / "a64fault"
