@@ -26,7 +26,14 @@ def shown(name) -> str:
     text = os.fsdecode(name) if isinstance(name, (bytes, os.PathLike)) else str(name)
     if text.isprintable():
         return text
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a name (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return repr(char)[1:-1]
 
 
 def one_line(message: str) -> str:
@@ -90,7 +97,11 @@ def open_input(path, what: str = "file", *, devices: bool = False) -> BinaryIO:
     Every other OSError becomes a one-line InputError naming the file.
     Use the result as a context manager.
     """
-    if "\x00" in os.fsdecode(path):  # os.stat() would raise ValueError
+    try:
+        encoded = os.fsencode(path)
+    except UnicodeEncodeError:  # a lone surrogate no file system name decodes to
+        raise InputError(f"{shown(path)}: not a file name this system can encode") from None
+    if b"\x00" in encoded:  # os.stat() would raise ValueError
         raise InputError(f"{shown(path)}: a file name cannot hold a NUL character")
     with reading(path, what):
         _refuse_unless_readable(path, os.stat(path).st_mode, what, devices)

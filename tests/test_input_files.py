@@ -45,6 +45,12 @@ def test_open_input_refuses_fifo_socket_directory(tmp_path, fifo, devices):
         server.close()
 
 
+def test_open_input_refuses_names_no_file_can_have():
+    for name, message in (("a\x00b", "NUL"), ("\ud800", "can encode")):
+        with pytest.raises(InputError, match=message):
+            open_input(name)
+
+
 def test_open_input_devices_only_when_asked():
     with pytest.raises(InputError, match="character device"):
         open_input("/dev/zero")
@@ -115,6 +121,7 @@ def test_regular_file_without_count_is_bounded(tmp_path):
 
 def test_shown_and_one_line_escape_control_characters():
     assert shown("no\nsuch") == "no\\nsuch"
+    assert shown("\udcff.bin") == "\\xff.bin"  # an undecodable byte of a name (surrogateescape)
     assert shown("a\x1b[31mb") == "a\\x1b[31mb"
     assert one_line("two\nlines\r\tand\x00nul") == "two lines and\\x00nul"
     assert len(one_line("x" * 10_000)) == 300

@@ -37,7 +37,8 @@ def files():
 
 NAMES = st.one_of(
     st.sampled_from(["fifo", "sock", "dir", "elf", "t.csv", "missing", "/dev/zero", "/dev/null",
-                     "elf/x", "", ".", "fifo\n", "a" * 300, "a/" * 3000]),
+                     "elf/x", "", ".", "fifo\n", "a" * 300, "a/" * 3000, "\ud800", "\udcff",
+                     "x\x00y"]),
     st.text(max_size=40),
 )
 
