@@ -1,22 +1,21 @@
 """Listing records of selected instructions: address, symbol, word, Capstone text, kind, form.
 
-Capstone's text is made once per run of nearby selected words, not once per
-word, and only for words that get a record. The likely-data rule's question
-(which words around a pick Capstone cannot decode) is answered without text:
-Capstone's C function over the picks' windows, once per distinct word when
-they are long (a ``--kind load`` listing of a stripped program covers nearly
-all its code).
+Capstone's text is made only for words that get a record, once per
+distinct word (plus once per occurrence of a PC-relative one; see
+disasm.texts_at). The likely-data rule's question (which words around a pick
+Capstone cannot decode) is answered without text: Capstone's C function over
+the picks' windows, once per distinct word when they are long (a ``--kind
+load`` listing of a stripped program covers nearly all its code).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
 from . import datacode
-from .decoder.disasm import disassemble, undecodable, undecodable_distinct
+from .decoder.disasm import texts_at, undecodable, undecodable_distinct
 from .decoder.elf import demangle
 from .kinds import KINDS_BY_CODE
 from .word import WORD_BYTES
@@ -72,15 +71,13 @@ def _spans(indexes: list[int], count: int, reach: int) -> list[tuple[int, int]]:
     return [(lo, hi) for lo, hi in spans]
 
 
-def _text_run(chosen: list[int], i: int, stop: int) -> tuple[int, int]:
-    """[i, end) covering the selected word i and the selected words after it
-    (before position ``stop`` of ``chosen``) that follow within MERGE_GAP."""
-    k = bisect_left(chosen, i, 0, stop)
-    end = i + 1
-    while k + 1 < stop and chosen[k + 1] <= end + MERGE_GAP:
-        k += 1
-        end = chosen[k] + 1
-    return i, end
+def _fill_texts(needs_text: list, raw: bytes, pc0: int) -> None:
+    """Set each (record, word index) record's ``text`` to Capstone's text of
+    that word of ``raw`` at pc0 + 4 * index (None where it cannot decode)."""
+    words = [raw[i * WORD_BYTES:(i + 1) * WORD_BYTES] for _record, i in needs_text]
+    addresses = [pc0 + i * WORD_BYTES for _record, i in needs_text]
+    for (record, _i), (mnemonic, op_str) in zip(needs_text, texts_at(words, addresses)):
+        record["text"] = f"{mnemonic} {op_str}".rstrip() if mnemonic else None
 
 
 def _undecodable_by_span(raw: bytes, spans: list[tuple[int, int]]) -> list[list[int]]:
@@ -124,6 +121,7 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
                 listed.rows[row] = listed.rows.get(row, 0) + 1
             listed.count += len(chosen)
             continue
+        needs_text: list = []
         spans = _spans(chosen, count, reach)
         bad_by_span = _undecodable_by_span(raw, spans) if data_check else [[] for _ in spans]
         at = 0
@@ -131,8 +129,6 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
             first = at
             while at < len(chosen) and chosen[at] < hi:
                 at += 1
-            texts: list = []
-            text_lo = text_hi = 0
             for i in chosen[first:at]:
                 row = int(rows[i])
                 target = likely if bad and datacode.likely_data(bad, i - lo, hi - lo) else listed
@@ -140,12 +136,6 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
                 target.rows[row] = target.rows.get(row, 0) + 1
                 if limit is not None and len(target.records) >= limit:
                     continue
-                if not text_lo <= i < text_hi:
-                    # Capstone's text only for selected words: one call per run of them.
-                    text_lo, text_hi = _text_run(chosen, i, at)
-                    texts = disassemble(raw[text_lo * WORD_BYTES:text_hi * WORD_BYTES],
-                                        pc0 + text_lo * WORD_BYTES)
-                _, _, mnemonic, op_str = texts[i - text_lo]
                 word = int.from_bytes(raw[i * WORD_BYTES:(i + 1) * WORD_BYTES], "little")
                 address = vaddr + i * WORD_BYTES
                 held = image.symbol_at(address)
@@ -158,11 +148,13 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
                 form = row_form[row + 1]
                 record = {"address": image.describe(address), "symbol": symbol,
                           "demangled": readable, "word": f"{word:#010x}",
-                          "text": f"{mnemonic} {op_str}".rstrip() if mnemonic else None,
+                          "text": None,
                           "kind": kinds[row + 1], "form": forms[form] if form >= 0 else None}
                 if image.is_relocatable:
                     place = image.location(address)
                     if place is not None:
                         record["section"], record["offset"] = place[0], f"{place[1]:#x}"
                 target.records.append(record)
+                needs_text.append((record, i))
+        _fill_texts(needs_text, raw, pc0)
     return listed, likely

@@ -88,3 +88,20 @@ def test_listing_same_on_both_paths(monkeypatch):
     distinct = scan_file(ELF / "table-stripped")
     assert direct.likely_data > 0
     assert distinct.as_json() == direct.as_json()
+
+
+def test_texts_at_equal_capstone_at_each_address():
+    """Texts made once per distinct word equal Capstone's text of each word at
+    its own address, PC-relative words (b, bl, adr, adrp, literal loads) included:
+    every word occurs twice, at unrelated addresses."""
+    rng = random.Random(7)
+    code = SAMPLES["random"][:4 * 4000] + SAMPLES["tiny-le code"] + SAMPLES["dso-stripped.so code"]
+    words = [code[k:k + 4] for k in range(0, len(code) - 3, 4)] * 2
+    addresses = [rng.randrange(0, 1 << 62) * 4 for _ in words]
+    expected = []
+    for word, address in zip(words, addresses):
+        text = disasm.decode(word, address)
+        expected.append((text.mnemonic, text.op_str) if text is not None else ("", ""))
+    assert disasm.texts_at(words, addresses) == expected
+    moved = {e for e, f in zip(expected[:len(words) // 2], expected[len(words) // 2:]) if e != f}
+    assert {text[0] for text in moved} >= {"b", "bl", "adrp"}  # the test holds PC-relative words

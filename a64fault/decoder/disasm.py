@@ -167,3 +167,35 @@ def undecodable_distinct(code: bytes) -> list[int]:
     bad_distinct = np.zeros(len(distinct), dtype=bool)
     bad_distinct[undecodable(distinct.astype("<u4").tobytes())] = True
     return np.flatnonzero(bad_distinct[where.reshape(-1)]).tolist()
+
+
+#: A second address to disassemble at: its page and low bits differ from
+#: those of the first (0), so every PC-relative operand prints differently.
+_OTHER_BASE = 0x5555_5555_5000
+
+
+def texts_at(words: list[bytes], addresses: list[int]) -> list[tuple[str, str]]:
+    """Capstone's (mnemonic, op_str) for each 4-byte word at its address
+    (("", "") where it cannot decode), asking Capstone about each distinct
+    word once, plus once per occurrence of a word whose text depends on
+    where it sits.
+
+    A word's text depends on its address only through PC-relative operands,
+    which Capstone prints as absolute targets (pc + offset, or pc's page +
+    offset for adrp): a word that reads the same at two addresses whose
+    pages and low bits differ does not depend on its address at all.
+    """
+    distinct = list(dict.fromkeys(words))
+    code = b"".join(distinct)
+    here = disassemble(code, 0)
+    there = disassemble(code, _OTHER_BASE)
+    fixed = {word: (a[2], a[3]) for word, a, b in zip(distinct, here, there)
+             if a[2] == b[2] and a[3] == b[3]}
+    out = []
+    for word, address in zip(words, addresses):
+        text = fixed.get(word)
+        if text is None:
+            _a, _s, mnemonic, op_str = disassemble(word, address)[0]
+            text = (mnemonic, op_str)
+        out.append(text)
+    return out
