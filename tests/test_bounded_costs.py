@@ -102,3 +102,11 @@ def test_plot_ignores_a_matplotlibrc_that_asks_for_latex(tmp_path, monkeypatch, 
     done = cli("simulate", "-w", "memset", "-s", "8K", "--plot", out)
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("stride", ["0x8000000000000000", "0xffffffffffffffff", "255T"])
+def test_simulate_with_a_stride_past_the_range(cli, stride):
+    """One access per sweep: the stride is never multiplied (2^63 overflowed int64)."""
+    done = cli("simulate", "-w", "memset", "-s", "8K", "--stride", stride, "--kernel", "6.10",
+               "--policy", "none")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr

@@ -37,6 +37,8 @@ WRITABLE = (Pte.PRIVATE, Pte.LARGE)
 
 def touched_pages(offset: int, count: int, stride: int, page_shift: int) -> np.ndarray:
     """The distinct pages, in order, of ``count`` accesses from ``offset`` every ``stride`` bytes."""
+    if count == 1:  # one access: the stride (maybe past int64, e.g. --stride 2^63) is unused
+        return np.array([offset >> page_shift], dtype=np.int64)
     if stride >= 1 << page_shift:
         return (offset + np.arange(count, dtype=np.int64) * stride) >> page_shift
     last = offset + (count - 1) * stride
