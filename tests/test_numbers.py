@@ -63,6 +63,9 @@ def test_parse_field_refuses(value, message):
     ["classify", "b820001f", "--esr", HUGE],
     ["esr", HUGE],
     ["audit", f"{HUGE}:0"],
+    ["scan", "--limit", HUGE, "fixtures/elf/tiny-le"],
+    ["scan", "-j", HUGE, "fixtures/elf/tiny-le"],
+    ["simulate", "-w", "memset", "--collapse", "--max-ptes-none", HUGE],
 ])
 def test_cli_long_numbers_one_error_line(args):
     assert_one_error(args, contains="too long")

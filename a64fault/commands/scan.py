@@ -14,6 +14,7 @@ from ..kinds import Kind
 from ..policies import POLICIES
 from . import SHORT_HELP
 from .columns import fit, symbol_text
+from .numbers import Count
 
 
 def _scan_one(args):
@@ -87,9 +88,9 @@ def _print_items(items, demangled: bool, prefix: str, width: int) -> None:
               help="List the instructions this policy upgrades (default: atomic).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice([k.value for k in Kind]),
               help="List the instructions of this kind instead (repeatable).")
-@click.option("--limit", type=click.IntRange(min=0), default=None,
+@click.option("--limit", type=Count(0), default=None,
               help="List at most N selected instructions per file (all are counted).")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("-j", "--jobs", type=Count(1), default=1, show_default=True,
               help="Files scanned in parallel (processes).")
 @click.option("--summary", is_flag=True,
               help="Totals over all files at the end (a final JSON object with --json).")

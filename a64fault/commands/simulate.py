@@ -12,6 +12,7 @@ from ..errors import InputError, reading
 from ..model.runner import ROW_KEYS
 from ..model.workloads import DESCRIPTIONS
 from . import SHORT_HELP
+from .numbers import Count
 
 #: Row keys that are the same in every row of one run: said once, not a column.
 PER_RUN_KEYS = ("workload", "thp", "page_size", "size_bytes")
@@ -155,7 +156,7 @@ def _draw(rows: list[dict], path: str, pyplot) -> None:
 @click.option("--trace", "trace", metavar="FILE",
               help="CSV or JSON Lines of word (or asm) and address, for --workload trace.")
 @click.option("--collapse", is_flag=True, help="Run one khugepaged collapse pass afterwards.")
-@click.option("--max-ptes-none", default=None, type=int,
+@click.option("--max-ptes-none", default=None, type=Count(0),
               help="khugepaged max_ptes_none for --collapse [default: PTEs per table - 1, "
                    "511 with 4K pages].")
 @click.option("--no-zero-page", is_flag=True,

@@ -1,0 +1,31 @@
+"""A click option type for counts, so every number the CLI reads goes through
+a64fault.numbers.parse_int (0x hex or decimal, length-limited before conversion)."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import InputError
+from ..numbers import parse_int
+
+
+class Count(click.ParamType):
+    """An integer option in [minimum, maximum] (maximum None: up to 2**64 - 1)."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 0, maximum: int | None = None):
+        self.minimum, self.maximum = minimum, maximum
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        what = "/".join(param.opts) if param is not None else "value"
+        try:
+            number = parse_int(str(value), what)
+        except InputError as error:
+            self.fail(str(error), param, ctx)
+        if number < self.minimum or (self.maximum is not None and number > self.maximum):
+            top = "" if self.maximum is None else f" and at most {self.maximum}"
+            self.fail(f"{what} {number} must be at least {self.minimum}{top}", param, ctx)
+        return number
