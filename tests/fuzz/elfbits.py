@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import struct
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from hypothesis import strategies as st
@@ -23,6 +26,23 @@ def scratch_dir() -> str:
     mutant would cost milliseconds)."""
     base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
     return tempfile.mkdtemp(prefix="a64fault-fuzz-", dir=base)
+
+
+@contextmanager
+def special_files():
+    """A scratch directory holding a FIFO, a listening socket, a directory and an ELF file
+    (``fifo``, ``sock``, ``dir``, ``elf``): what a file-name surface should meet."""
+    directory = scratch_dir()
+    os.mkfifo(os.path.join(directory, "fifo"))
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(os.path.join(directory, "sock"))
+    os.mkdir(os.path.join(directory, "dir"))
+    shutil.copy(FIXTURES / "tiny-le", os.path.join(directory, "elf"))
+    try:
+        yield directory
+    finally:
+        server.close()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def exercise(path) -> int:

@@ -4,10 +4,6 @@ Every run ends in exit 0, or in exactly one ``a64fault: error:`` line and exit 2
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +11,7 @@ from hypothesis import strategies as st
 from a64fault.policies import POLICIES
 from tests.cli import run_in_process
 from tests.fuzz.common import INPUTS, NUMBER_TEXT, fuzz_settings
-from tests.fuzz.elfbits import FIXTURES, scratch_dir
+from tests.fuzz.elfbits import special_files
 from tests.limits import within
 
 TINY = "fixtures/elf/tiny-le"
@@ -120,15 +116,8 @@ def test_audit_options(args):
 
 @pytest.fixture(scope="module")
 def scan_dir():
-    directory = scratch_dir()
-    os.mkfifo(os.path.join(directory, "fifo"))
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(os.path.join(directory, "sock"))
-    os.mkdir(os.path.join(directory, "dir"))
-    shutil.copy(FIXTURES / "tiny-le", os.path.join(directory, "elf"))
-    yield directory
-    server.close()
-    shutil.rmtree(directory, ignore_errors=True)
+    with special_files() as directory:
+        yield directory
 
 
 @fuzz_settings()

@@ -5,8 +5,6 @@ never a blocking open()."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 
 import pytest
 from hypothesis import given
@@ -17,22 +15,15 @@ from a64fault.decoder.words import read_file_words
 from a64fault.model.trace import read_trace
 from a64fault.scan import scan_file
 from tests.fuzz.common import fuzz_settings, result_or_input_error
-from tests.fuzz.elfbits import FIXTURES, scratch_dir
+from tests.fuzz.elfbits import special_files
 
 
 @pytest.fixture(scope="module")
 def files():
-    directory = scratch_dir()
-    os.mkfifo(os.path.join(directory, "fifo"))
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(os.path.join(directory, "sock"))
-    os.mkdir(os.path.join(directory, "dir"))
-    shutil.copy(FIXTURES / "tiny-le", os.path.join(directory, "elf"))
-    with open(os.path.join(directory, "t.csv"), "w") as handle:
-        handle.write("word,address\n0xb83f001f,4096\n")
-    yield directory
-    server.close()
-    shutil.rmtree(directory, ignore_errors=True)
+    with special_files() as directory:
+        with open(os.path.join(directory, "t.csv"), "w") as handle:
+            handle.write("word,address\n0xb83f001f,4096\n")
+        yield directory
 
 
 NAMES = st.one_of(
