@@ -25,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from a64fault.measure import Job, boot, compare  # noqa: E402
+from a64fault.measure.compare import Comparison  # noqa: E402
 from a64fault.model.workloads import BUILTIN  # noqa: E402
+from a64fault.numbers import parse_size  # noqa: E402
 
 WORK = ROOT / "bench" / "_work" / "kernel"
 #: Series name given to build.py -> the unpacked tree's series (Image-<series>-...).
@@ -35,11 +37,9 @@ SETTINGS = {"THP never": ("never", {}), "THP always": ("always", {}),
 #: The first kernel with per-size (multi-size) THP controls.
 MTHP_SINCE = (6, 8)
 POLICY = {"unpatched": "none", "patched": "atomic"}
-
-
-def parse_size(text: str) -> int:
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    return int(text[:-1]) * units[text[-1].upper()] if text[-1:].upper() in units else int(text)
+#: Boots a run may take: khugepaged can still collapse a range during a run (the model
+#: leaves it out), and such a run is measured again rather than compared.
+BOOTS_PER_RUN = 3
 
 
 def image(series: str, variant: str) -> Path:
@@ -78,15 +78,29 @@ def measure(series: str, size: int) -> list[dict]:
         name = path.name.removeprefix("Image-").removesuffix(f"-{variant}")
         labelled = jobs(version_tuple(name) >= MTHP_SINCE, size)
         started = time.monotonic()
-        report = boot(path, [job for _, job in labelled])
+        results: dict[int, Comparison] = {}
+        boots = dict.fromkeys(range(len(labelled)), 0)
+        pending = list(range(len(labelled)))
+        while pending:
+            report = boot(path, [labelled[i][1] for i in pending])
+            for i, comparison in zip(pending, compare(report, policy=POLICY[variant])):
+                results[i] = comparison
+                boots[i] += 1
+            pending = [i for i in pending if collapsed(results[i]) and boots[i] < BOOTS_PER_RUN]
         seconds = time.monotonic() - started
-        comparisons = compare(report, policy=POLICY[variant])
-        for (label, job), comparison in zip(labelled, comparisons):
+        for i, (label, job) in enumerate(labelled):
+            comparison = results[i]
             rows.append({"series": name, "variant": variant, "setting": label,
                          "workload": job.workload, "policy": POLICY[variant],
-                         "boot_seconds": round(seconds, 1), "equal": comparison.equal,
-                         "differences": comparison.differences(), **comparison.as_json()})
+                         "boot_seconds": round(seconds, 1), "boots": boots[i],
+                         "equal": comparison.equal, "differences": comparison.differences(),
+                         **comparison.as_json()})
     return rows
+
+
+def collapsed(comparison: Comparison) -> bool:
+    """Whether khugepaged collapsed a range during the run (the model has no khugepaged)."""
+    return bool(comparison.measured.get("thp_collapse_alloc"))
 
 
 def large_folios(values: dict) -> int:
