@@ -29,7 +29,8 @@ from a64fault.vector import classify_array
 ATOMIC = POLICY_KINDS["atomic"]
 ATOMIC_CODES = [KIND_CODES[k] for k in ATOMIC]
 OTHER_CODE = KIND_CODES[Kind.OTHER]
-#: The issue's measured greedy covers for `atomic`: the generator must do at least as well.
+#: Term counts a quick greedy cover reaches for `atomic` (non-memory, none): the generator must
+#: do at least as well.
 GREEDY_TERMS = {"non-memory": 9, "none": 21}
 
 
