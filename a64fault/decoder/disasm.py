@@ -1,13 +1,14 @@
-"""Capstone's text for A64 instruction words (one shared Cs instance, disasm_lite),
-and which words of a stretch of code it cannot decode (its C function, no text)."""
+"""Capstone's text for A64 instruction words, and which words of a stretch of
+code it cannot decode (instruction ids only, no text): one shared Capstone
+handle, called through ``capstone_lib`` without importing the Python binding."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
 from ..errors import InputError
 from ..word import WORD_BYTES, check_word
+from .capstone_lib import engine
 
 #: Addresses are 64-bit: decode() refuses others instead of wrapping them.
 ADDRESS_LIMIT = 1 << 64
@@ -21,13 +22,6 @@ class Text(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.mnemonic} {self.op_str}".rstrip()
-
-
-@lru_cache(maxsize=1)
-def _capstone():
-    import capstone
-
-    return capstone.Cs(capstone.CS_ARCH_AARCH64, capstone.CS_MODE_ARM)
 
 
 def word_bytes(word_or_bytes) -> bytes:
@@ -56,7 +50,7 @@ def decode(word_or_bytes, address: int = 0) -> Text | None:
         raise InputError(f"an address must be an int, not {type(address).__name__}")
     if not 0 <= address < ADDRESS_LIMIT:
         raise InputError(f"address {address:#x} is outside the 64-bit address space")
-    for _addr, _size, mnemonic, op_str in _capstone().disasm_lite(raw, address, 1):
+    for _addr, _size, mnemonic, op_str in engine().texts(raw, WORD_BYTES, address, 1):
         return Text(mnemonic, op_str)
     return None
 
@@ -72,13 +66,13 @@ def disassemble(code: bytes, address: int = 0) -> list[tuple[int, int, str, str]
     One Capstone call runs over each stretch of decodable words (not one call
     per word), which is what makes long listings fast.
     """
-    cs = _capstone()
+    cs = engine()
     out: list[tuple[int, int, str, str]] = []
     end = len(code) - len(code) % WORD_BYTES
     position = 0
     while position < end:
-        batch = code[position:min(end, position + _BATCH)]
-        decoded = list(cs.disasm_lite(batch, address + position))
+        batch = bytes(code[position:min(end, position + _BATCH)])
+        decoded = cs.texts(batch, len(batch), address + position)
         out += decoded
         position += WORD_BYTES * len(decoded)
         if len(decoded) < len(batch) // WORD_BYTES:
@@ -93,34 +87,20 @@ def disassemble(code: bytes, address: int = 0) -> list[tuple[int, int, str, str]
 _CHUNK_WORDS = 1 << 14
 
 
-@lru_cache(maxsize=1)
-def _c_disasm():
-    """(handle, C library, record size in bytes, udf's instruction id) of the shared Cs."""
-    import ctypes
-
-    import capstone
-    from capstone import aarch64_const
-
-    return (_capstone().csh, capstone._cs, ctypes.sizeof(capstone._cs_insn),
-            aarch64_const.AARCH64_INS_UDF)
-
-
 def undecodable(code: bytes) -> list[int]:
     """Indexes of the 4-byte words of ``code`` that Capstone cannot decode or
     decodes as ``udf`` (permanently undefined): the same words as ``decode``
     returning None or mnemonic ``udf`` one by one.
 
-    Runs Capstone's C ``cs_disasm`` through the binding's ctypes handle and
-    reads only the instruction ids, so no Python object is made per word: a
+    Reads only the instruction ids of Capstone's records, so no Python
+    object is made per word: a
     call decodes up to the first word it cannot decode (that word is
     recorded, the next call starts after it), over chunks of _CHUNK_WORDS.
     """
     import ctypes
 
-    from capstone import _cs_insn
-
-    handle, c_lib, record_bytes, udf = _c_disasm()
-    insns = ctypes.POINTER(_cs_insn)()
+    cs = engine()
+    udf = cs.udf
     bad: list[int] = []
     words = len(code) // WORD_BYTES
     for chunk_start in range(0, words, _CHUNK_WORDS):
@@ -129,15 +109,9 @@ def undecodable(code: bytes) -> list[int]:
         base = ctypes.c_char.from_buffer(chunk)
         at = 0
         while at < chunk_words:
-            got = c_lib.cs_disasm(handle, ctypes.byref(base, at * WORD_BYTES),
-                                  (chunk_words - at) * WORD_BYTES, 0, 0, ctypes.byref(insns))
+            ids = cs.ids(ctypes.byref(base, at * WORD_BYTES), (chunk_words - at) * WORD_BYTES)
+            got = len(ids)
             if got:
-                try:
-                    records = (ctypes.c_char * (got * record_bytes)).from_address(
-                        ctypes.addressof(insns.contents))
-                    ids = memoryview(records).cast("B").cast("I")[::record_bytes // 4].tolist()
-                finally:
-                    c_lib.cs_free(insns, got)
                 k = -1
                 while True:
                     try:
