@@ -21,8 +21,6 @@ README ("Data in code").
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-
 #: Words looked at on each side of a selected word.
 SIDE = 8
 #: Undecodable words, both sides together, that make a selected word likely data.
@@ -33,20 +31,14 @@ MIN_UNDECODABLE = 4
 NOT_INSTRUCTIONS = frozenset(("", "udf"))
 
 
-def likely_data(bad: list[int], index: int, length: int) -> bool:
-    """The rule for the word at ``index`` of a stretch of ``length`` words whose
-    undecodable words sit at the sorted positions ``bad``.
-
-    The stretch must reach SIDE words both ways where its range does (see
-    listing.py, which cuts stretches only at range edges).
+def likely_data(bad: bytearray, index: int, length: int) -> bool:
+    """The rule for the word at ``index`` of an executable range of ``length``
+    words, where ``bad[k]`` is 1 for each word k Capstone cannot decode (or
+    decodes as udf), 0 otherwise; only the SIDE words on each side of
+    ``index`` are read (see listing.py, which asks Capstone about just those).
     """
-    if len(bad) < MIN_UNDECODABLE:
-        return False
-    first = bisect_left(bad, index - SIDE)
-    here = bisect_left(bad, index, first)
-    past = bisect_right(bad, index, here)
-    last = bisect_right(bad, index + SIDE, past)
-    before, after = here - first, last - past
+    before = bad[max(0, index - SIDE):index].count(1)
+    after = bad[index + 1:index + 1 + SIDE].count(1)
     if before + after < MIN_UNDECODABLE:
         return False
     return (index == 0 or before > 0) and (index + 1 == length or after > 0)

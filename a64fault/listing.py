@@ -10,6 +10,9 @@ load`` listing of a stripped program covers nearly all its code).
 
 from __future__ import annotations
 
+import sys
+from array import array
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -60,29 +63,26 @@ def row_columns(names) -> Columns:
 
 
 def _spans(indexes: list[int], count: int, reach: int) -> list[tuple[int, int]]:
-    """Merged [lo, hi) word spans covering each index +- reach, within [0, count)."""
-    spans: list[list[int]] = []
+    """Merged [lo, hi) word spans covering each index +- reach, within [0, count)
+    (``indexes`` ascending)."""
+    spans: list[tuple[int, int]] = []
+    lo = hi = -(1 << 62)
     for i in indexes:
-        lo, hi = max(0, i - reach), min(count, i + reach + 1)
-        if spans and lo <= spans[-1][1] + MERGE_GAP:
-            spans[-1][1] = max(spans[-1][1], hi)
+        if i - reach <= hi + MERGE_GAP:
+            hi = i + reach + 1
         else:
-            spans.append([lo, hi])
-    return [(lo, hi) for lo, hi in spans]
+            if hi > 0:
+                spans.append((max(0, lo), min(count, hi)))
+            lo, hi = i - reach, i + reach + 1
+    if hi > 0:
+        spans.append((max(0, lo), min(count, hi)))
+    return spans
 
 
-def _fill_texts(needs_text: list, raw: bytes, pc0: int) -> None:
-    """Set each (record, word index) record's ``text`` to Capstone's text of
-    that word of ``raw`` at pc0 + 4 * index (None where it cannot decode)."""
-    words = [raw[i * WORD_BYTES:(i + 1) * WORD_BYTES] for _record, i in needs_text]
-    addresses = [pc0 + i * WORD_BYTES for _record, i in needs_text]
-    for (record, _i), (mnemonic, op_str) in zip(needs_text, texts_at(words, addresses)):
-        record["text"] = f"{mnemonic} {op_str}".rstrip() if mnemonic else None
-
-
-def _undecodable_by_span(raw: bytes, spans: list[tuple[int, int]]) -> list[list[int]]:
-    """Per [lo, hi) word span of ``raw``: the sorted span-relative indexes of
-    its words Capstone cannot decode or decodes as udf (datacode's rule).
+def _undecodable_mask(raw: bytes, spans: list[tuple[int, int]], count: int) -> bytearray:
+    """One byte per word of ``raw`` (``count`` words): 1 where a word inside
+    one of the [lo, hi) ``spans`` is one Capstone cannot decode or decodes as
+    udf (datacode's rule), 0 elsewhere; words outside the spans are not asked.
 
     One pass over all spans together; asked per distinct word once the spans
     are long enough to pay for numpy (see disasm.undecodable_distinct).
@@ -91,15 +91,49 @@ def _undecodable_by_span(raw: bytes, spans: list[tuple[int, int]]) -> list[list[
     total = len(code) // WORD_BYTES
     find = undecodable_distinct if total >= DISTINCT_FROM_WORDS else undecodable
     bad = find(code)
-    out, k, start = [], 0, 0
+    mask = bytearray(count)
+    k, start = 0, 0
     for lo, hi in spans:
         end = start + hi - lo
-        first = k
         while k < len(bad) and bad[k] < end:
+            mask[lo + bad[k] - start] = 1
             k += 1
-        out.append([b - start for b in bad[first:k]])
         start = end
-    return out
+    return mask
+
+
+def _near(bad: bytearray) -> bytearray:
+    """1 for each word within datacode.SIDE words of a 1 in ``bad``: only
+    those words can be likely data (the rule needs bad words beside them)."""
+    near = bytearray(len(bad))
+    side = datacode.SIDE
+    at = bad.find(1)
+    while at >= 0:
+        lo = max(0, at - side)
+        near[lo:at + side + 1] = b"\1" * (min(len(bad), at + side + 1) - lo)
+        at = bad.find(1, at + 1)
+    return near
+
+
+def _rows_at(rows, chosen: list[int]) -> list[int]:
+    """The row codes (ints) of the words at ``chosen`` (rows: a list or a numpy array)."""
+    if isinstance(rows, list):
+        return [rows[i] for i in chosen]
+    return rows.take(chosen).tolist()
+
+
+def _words_of(raw: bytes) -> array:
+    """The little-endian instruction words of ``raw`` as an array of ints."""
+    words = array("I")
+    words.frombytes(raw[:len(raw) - len(raw) % WORD_BYTES])
+    if sys.byteorder == "big":
+        words.byteswap()
+    return words
+
+
+def _add_rows(target: Listed, rows) -> None:
+    for row, n in Counter(rows).items():
+        target.rows[row] = target.rows.get(row, 0) + n
 
 
 def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
@@ -109,52 +143,82 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
     form and feature codes (``row_kind``, ``row_form``, ``forms``)."""
     listed, likely = Listed(), Listed()
     columns = row_columns(names)
-    kinds, row_form, forms = columns.kind_names, columns.form_codes, columns.forms
     reach = datacode.SIDE if data_check else 0
     for (_name, vaddr, _offset, _size), raw, rows, chosen in picks:
         count = len(raw) // WORD_BYTES
-        pc0 = image.pc(vaddr)
+        chosen_rows = _rows_at(rows, chosen)
         if not data_check and limit is not None and len(listed.records) >= limit:
             # Nothing more to show or to judge: count the rest without Capstone.
-            for i in chosen:
-                row = int(rows[i])
-                listed.rows[row] = listed.rows.get(row, 0) + 1
+            _add_rows(listed, chosen_rows)
             listed.count += len(chosen)
             continue
-        needs_text: list = []
-        spans = _spans(chosen, count, reach)
-        bad_by_span = _undecodable_by_span(raw, spans) if data_check else [[] for _ in spans]
-        at = 0
-        for (lo, hi), bad in zip(spans, bad_by_span):
-            first = at
-            while at < len(chosen) and chosen[at] < hi:
-                at += 1
-            for i in chosen[first:at]:
-                row = int(rows[i])
-                target = likely if bad and datacode.likely_data(bad, i - lo, hi - lo) else listed
-                target.count += 1
-                target.rows[row] = target.rows.get(row, 0) + 1
-                if limit is not None and len(target.records) >= limit:
-                    continue
-                word = int.from_bytes(raw[i * WORD_BYTES:(i + 1) * WORD_BYTES], "little")
-                address = vaddr + i * WORD_BYTES
-                held = image.symbol_at(address)
-                if held is None:
-                    symbol = readable = None
-                else:
-                    name, delta = held[0].name, held[1]
-                    suffix = f"+{delta:#x}" if delta else ""
-                    symbol, readable = name + suffix, demangle(name) + suffix
-                form = row_form[row + 1]
-                record = {"address": image.describe(address), "symbol": symbol,
-                          "demangled": readable, "word": f"{word:#010x}",
-                          "text": None,
-                          "kind": kinds[row + 1], "form": forms[form] if form >= 0 else None}
-                if image.is_relocatable:
-                    place = image.location(address)
-                    if place is not None:
-                        record["section"], record["offset"] = place[0], f"{place[1]:#x}"
-                target.records.append(record)
-                needs_text.append((record, i))
-        _fill_texts(needs_text, raw, pc0)
+        # Positions (into chosen) of the instructions and of the likely data.
+        as_code: list[int] | range = range(len(chosen))
+        as_data: list[int] = []
+        if data_check:
+            bad = _undecodable_mask(raw, _spans(chosen, count, reach), count)
+            if bad.count(1) >= datacode.MIN_UNDECODABLE:
+                rule, near = datacode.likely_data, _near(bad)
+                as_data = [k for k, i in enumerate(chosen) if near[i] and rule(bad, i, count)]
+                if as_data:
+                    data = set(as_data)
+                    as_code = [k for k in range(len(chosen)) if k not in data]
+        shown = []
+        for target, positions in ((listed, as_code), (likely, as_data)):
+            target.count += len(positions)
+            _add_rows(target, [chosen_rows[k] for k in positions])
+            room = len(positions) if limit is None else max(0, limit - len(target.records))
+            shown.append((target, positions[:room]))
+        _make_records(image, vaddr, raw, chosen, chosen_rows, shown, columns)
     return listed, likely
+
+
+def _make_records(image, vaddr: int, raw: bytes, chosen: list[int], chosen_rows: list[int],
+                  shown, columns: Columns) -> None:
+    """Append to each target of ``shown`` ((Listed, positions into chosen)) the
+    records of those words: address, symbol, word, Capstone text, kind, form."""
+    kinds = columns.kind_names
+    forms = [columns.forms[form] if form >= 0 else None for form in columns.form_codes]
+    words = _words_of(raw)
+    pc0 = image.pc(vaddr)
+    wanted = sorted(k for _target, positions in shown for k in positions)
+    texts = dict(zip(wanted, texts_at([raw[chosen[k] * WORD_BYTES:(chosen[k] + 1) * WORD_BYTES]
+                                       for k in wanted],
+                                      [pc0 + chosen[k] * WORD_BYTES for k in wanted])))
+    relocatable = image.is_relocatable
+    for target, positions in shown:
+        records = target.records
+        span_end = -1  # the current symbol names addresses up to here
+        name = readable_name = None
+        symbol_start = 0
+        for k in positions:
+            i = chosen[k]
+            address = vaddr + i * WORD_BYTES
+            if address >= span_end:
+                symbol, span_end = image.symbol_span(address)
+                if symbol is None:
+                    name = readable_name = None
+                else:
+                    name, readable_name, symbol_start = symbol.name, demangle(symbol.name), \
+                        symbol.vaddr
+            if name is None:
+                symbol_text = readable = None
+            else:
+                delta = address - symbol_start
+                if delta:
+                    suffix = f"+{delta:#x}"
+                    symbol_text, readable = name + suffix, readable_name + suffix
+                else:
+                    symbol_text, readable = name, readable_name
+            mnemonic, op_str = texts[k]
+            row = chosen_rows[k] + 1
+            record = {"address": image.describe(address) if relocatable else f"{address:#x}",
+                      "symbol": symbol_text, "demangled": readable,
+                      "word": f"{words[i]:#010x}",
+                      "text": f"{mnemonic} {op_str}".rstrip() if mnemonic else None,
+                      "kind": kinds[row], "form": forms[row]}
+            if relocatable:
+                place = image.location(address)
+                if place is not None:
+                    record["section"], record["offset"] = place[0], f"{place[1]:#x}"
+            records.append(record)

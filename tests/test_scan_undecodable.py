@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from a64fault import listing
+from a64fault import datacode, listing
 from a64fault.datacode import NOT_INSTRUCTIONS
 from a64fault.decoder import disasm
 from a64fault.decoder.elf import ElfImage
@@ -78,9 +78,44 @@ def test_chunk_edges_and_restarts(monkeypatch):
 def test_spans_get_their_own_words():
     code = SAMPLES["random"][:4 * 500]
     spans = [(0, 17), (30, 31), (40, 200), (480, 500)]
-    by_span = listing._undecodable_by_span(code, spans)
-    assert by_span == [one_by_one(code[4 * lo:4 * hi]) for lo, hi in spans]
-    assert any(by_span[0]) and by_span[1] in ([], [0])
+    mask = listing._undecodable_mask(code, spans, 500)
+    expected = bytearray(500)
+    for lo, hi in spans:
+        for k in one_by_one(code[4 * lo:4 * hi]):
+            expected[lo + k] = 1
+    assert mask == expected
+    assert any(mask[0:17]) and not any(mask[17:30])
+
+
+def rule_by_definition(bad: bytearray, index: int, length: int) -> bool:
+    """datacode's rule as its docstring states it, for one word."""
+    before = bad[max(0, index - datacode.SIDE):index]
+    after = bad[index + 1:index + 1 + datacode.SIDE]
+    return (sum(before) + sum(after) >= datacode.MIN_UNDECODABLE
+            and (not before or any(before)) and (not after or any(after)))
+
+
+def test_likely_data_rule_at_every_position():
+    """Every word of random masks, the range edges and the thresholds included."""
+    rng = random.Random(11)
+    tried = likely = 0
+    for _ in range(400):
+        length = rng.randrange(1, 40)
+        density = rng.choice([0.1, 0.3, 0.6])
+        bad = bytearray(rng.random() < density for _ in range(length))
+        for index in range(length):
+            expected = rule_by_definition(bad, index, length)
+            assert datacode.likely_data(bad, index, length) == expected, (bad, index)
+            tried += 1
+            likely += expected
+    assert 0 < likely < tried
+
+
+def test_spans_cover_each_pick_and_merge_near_ones():
+    spans = listing._spans([0, 3, 30, 50, 99], 100, 8)
+    assert spans == [(0, 12), (22, 59), (91, 100)]
+    assert listing._spans([5], 6, 0) == [(5, 6)]
+    assert listing._spans([], 10, 8) == []
 
 
 def test_listing_same_on_both_paths(monkeypatch):

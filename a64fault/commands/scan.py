@@ -16,6 +16,9 @@ from . import SHORT_HELP
 from .columns import fit, symbol_text
 from .numbers import Count
 
+#: Width of the symbol column of a listed instruction (longer names are cut).
+SYMBOL_COLUMN = 32
+
 
 def _scan_one(args):
     """Worker: task tuple -> (path, result dict or None, error or None)."""
@@ -75,7 +78,9 @@ def _print_items(items, demangled: bool, prefix: str, width: int) -> None:
     lines = []
     for item in items:
         text = prefix + (item["text"] or "(unknown)")
-        symbol = fit(symbol_text(item, demangled) or "?", 32)
+        symbol = symbol_text(item, demangled) or "?"
+        if len(symbol) > SYMBOL_COLUMN:
+            symbol = fit(symbol, SYMBOL_COLUMN)
         lines.append(f"    {item['address']:>{width}}  {symbol:<32} "
                      f"{item['word']}  {text:<32} {item['kind']:<17} {item['form'] or '-'}")
     if lines:

@@ -161,6 +161,11 @@ class ElfImage:
         """(symbol, offset from its start) naming vaddr, or None."""
         return self.symbols.holder(vaddr)
 
+    def symbol_span(self, vaddr: int) -> tuple[Symbol | None, int]:
+        """(the symbol naming vaddr, or None; the end of the addresses from
+        vaddr on that the same symbol names): a listing asks once per span."""
+        return self.symbols.holder_span(vaddr)
+
     def lookup(self, name: str) -> Symbol | None:
         """The symbol called ``name`` (raw or demangled), or None."""
         return self.symbols.lookup(name)

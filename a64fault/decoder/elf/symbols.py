@@ -224,9 +224,15 @@ class SymbolTable:
     def holder(self, vaddr: int) -> tuple[Symbol, int] | None:
         """(symbol, offset) naming ``vaddr``: a sized symbol of the same section
         that holds it, else the nearest label (size 0) of that section before it."""
+        known, _end = self.holder_span(vaddr)
+        return None if known is None else (known, vaddr - known.vaddr)
+
+    def holder_span(self, vaddr: int) -> tuple[Symbol | None, int]:
+        """(the symbol naming ``vaddr`` as in holder(), or None; an end address
+        such that every address from vaddr up to it is named by the same one)."""
         lo, hi, known = self._span
         if lo <= vaddr < hi:
-            return None if known is None else (known, vaddr - known.vaddr)
+            return known, hi
         section = self._layout.section_at(vaddr)
         want = section.index if section is not None else None
         check = bool(self._layout.sections)
@@ -248,6 +254,4 @@ class SymbolTable:
         if section is not None:
             hi = min(hi, self._layout.base_of(section.index) + section.size)
         self._span = (vaddr, max(hi, vaddr + 1), best)
-        if best is None:
-            return None
-        return best, vaddr - best.vaddr
+        return best, self._span[1]
