@@ -189,7 +189,8 @@ def _make_records(image, vaddr: int, raw: bytes, chosen: list[int], chosen_rows:
     for target, positions in shown:
         records = target.records
         span_end = -1  # the current symbol names addresses up to here
-        name = readable_name = None
+        name: str | None = None
+        readable_name = ""
         symbol_start = 0
         for k in positions:
             i = chosen[k]
@@ -197,7 +198,7 @@ def _make_records(image, vaddr: int, raw: bytes, chosen: list[int], chosen_rows:
             if address >= span_end:
                 symbol, span_end = image.symbol_span(address)
                 if symbol is None:
-                    name = readable_name = None
+                    name = None
                 else:
                     name, readable_name, symbol_start = symbol.name, demangle(symbol.name), \
                         symbol.vaddr
