@@ -9,9 +9,20 @@ from dataclasses import dataclass, field
 TOP_FILES = 10
 
 
+#: The fields of a file's result (its ``as_json()`` dict) that Summary.add reads.
+PART_FIELDS = ("file", "selection", "instructions", "data_words", "likely_data", "selected",
+               "counts", "features")
+
+
+def part(result: dict) -> dict:
+    """What Summary.add needs of one file's result (a parallel scan's workers
+    send this instead of the whole result)."""
+    return {name: result[name] for name in PART_FIELDS}
+
+
 @dataclass
 class Summary:
-    """Running totals over the per-file results (their ``as_json()`` dicts)."""
+    """Running totals over the per-file results (their ``as_json()`` dicts, or part() of them)."""
 
     selection: str = ""
     files: int = 0

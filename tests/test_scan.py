@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 import subprocess
 from collections import Counter
@@ -279,3 +280,24 @@ def test_small_and_vector_paths_agree_and_list_the_wanted_kinds(monkeypatch, nam
     text = [int(item["word"], 16) for item in small["listed"]
             if item.get("section", ".text") == ".text"]
     assert text == expected
+
+
+def test_parallel_output_is_in_the_given_order(tmp_path, monkeypatch):
+    """Largest files are started first, some one by one and the rest in chunks,
+    yet the output (text and JSON, --summary too) is what -j 1 writes."""
+    from a64fault.commands import scan as scan_command
+
+    monkeypatch.setattr(scan_command, "_ONE_BY_ONE", 3)
+    monkeypatch.setattr(scan_command, "_CHUNK", 2)
+    bad = tmp_path / "not-elf"
+    bad.write_bytes(b"hello\n")
+    files = sorted(str(p) for p in ELF.iterdir() if p.is_file() and p.suffix != ".s")
+    files.insert(3, str(bad))
+    sizes = [os.path.getsize(f) for f in files]
+    assert len(files) > 8 and sizes != sorted(sizes, reverse=True)
+    for form in ([], ["--json"]):
+        serial = run("scan", "--summary", *form, "-j", "1", *files)
+        parallel = run("scan", "--summary", *form, "-j", "2", *files)
+        assert parallel.returncode == serial.returncode == 1
+        assert parallel.stdout == serial.stdout and parallel.stderr == serial.stderr
+        assert str(bad) in serial.stderr

@@ -21,61 +21,97 @@ SYMBOL_COLUMN = 32
 
 
 def _scan_one(args):
-    """Worker: task tuple -> (path, result dict or None, error or None)."""
+    """Worker: task tuple -> (path, its output text or None, its summary part or
+    None, error or None). The output is made here, in the worker: a parallel
+    scan's parent then only writes strings, and pickles no nested records."""
     from ..scan import scan_file
+    from ..scansummary import part
 
-    path, policy, kinds, limit, debug_dir, data_check = args
+    path, policy, kinds, limit, debug_dir, data_check, as_json, demangled = args
     try:
         result = scan_file(path, policy, kinds, limit=limit, debug_dir=debug_dir,
-                           data_check=data_check)
-        return path, result.as_json(), None
+                           data_check=data_check).as_json()
     except InputError as error:
-        return path, None, str(error)
+        return path, None, None, str(error)
     except OSError as error:
-        return path, None, f"{path}: {error.strerror or error}"
+        return path, None, None, f"{path}: {error.strerror or error}"
+    shown = json.dumps(result) if as_json else _text(result, demangled)
+    return path, shown, part(result), None
+
+
+#: Files a parallel scan hands to its workers one at a time (the largest),
+#: before the rest go in chunks of _CHUNK.
+_ONE_BY_ONE = 32
+_CHUNK = 8
 
 
 def _results(jobs, tasks):
-    """Yield (path, result, error) per file, in the order given."""
+    """Yield _scan_one's answer per file, in the order given.
+
+    In parallel, the largest files are started first (one by one, then the
+    rest in chunks), so that no worker is left with a large file at the end
+    while the others idle; answers are held until those before them are out.
+    """
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield _scan_one(task)
         return
+    import os
     from concurrent.futures import ProcessPoolExecutor
 
     # Loaded once here, shared by the forked workers instead of loaded by each.
     from .. import listing, scan, vector  # noqa: F401
 
     vector.vector_table()
+
+    def size(path: str) -> int:
+        try:
+            return os.stat(path).st_size
+        except OSError:
+            return 0
+
+    order = sorted(range(len(tasks)), key=lambda k: -size(tasks[k][0]))
     with ProcessPoolExecutor(min(jobs, len(tasks))) as pool:
-        yield from pool.map(_scan_one, tasks, chunksize=4)
+        first = [(k, pool.submit(_scan_one, tasks[k])) for k in order[:_ONE_BY_ONE]]
+        rest = order[_ONE_BY_ONE:]
+        answers = ((k, future.result()) for k, future in first)
+        later = zip(rest, pool.map(_scan_one, [tasks[k] for k in rest], chunksize=_CHUNK))
+        held: dict = {}
+        due = 0
+        for source in (answers, later):
+            for k, answer in source:
+                held[k] = answer
+                while due in held:
+                    yield held.pop(due)
+                    due += 1
 
 
-def _print_text(result: dict, demangled: bool) -> None:
-    echo = click.echo
+def _text(result: dict, demangled: bool) -> str:
+    """One file's text output (its lines, without the last newline)."""
     likely = f", {result['likely_data']} likely data" if result["likely_data"] else ""
-    echo(f"{result['file']}: {result['instructions']} instructions"
-         f" ({result['data_words']} data words skipped{likely})"
-         f" in {', '.join(result['sections']) or '-'}")
+    lines = [f"{result['file']}: {result['instructions']} instructions"
+             f" ({result['data_words']} data words skipped{likely})"
+             f" in {', '.join(result['sections']) or '-'}"]
     if result.get("debug_file"):
-        echo(f"  symbols:  {result['debug_file']}")
+        lines.append(f"  symbols:  {result['debug_file']}")
     counts = "  ".join(f"{k} {n}" for k, n in result["counts"].items() if n)
-    echo(f"  kinds:    {counts}")
+    lines.append(f"  kinds:    {counts}")
     features = "  ".join(f"{k} {n}" for k, n in result["features"].items())
-    echo(f"  features: {features or '-'}")
+    lines.append(f"  features: {features or '-'}")
     shown = len(result["listed"])
     more = f" ({shown} listed)" if shown < result["selected"] else ""
-    echo(f"  {result['selection']}: {result['selected']} instructions{more}")
+    lines.append(f"  {result['selection']}: {result['selected']} instructions{more}")
     width = max([12] + [len(item["address"]) for item in
                         result["listed"] + result["likely_data_listed"]])
-    _print_items(result["listed"], demangled, "", width)
+    _item_lines(lines, result["listed"], demangled, "", width)
     if result["likely_data"]:
-        echo(f"  likely data (no mapping symbols; counted apart): {result['likely_data']} words")
-        _print_items(result["likely_data_listed"], demangled, "(data?) ", width)
+        lines.append(f"  likely data (no mapping symbols; counted apart): "
+                     f"{result['likely_data']} words")
+        _item_lines(lines, result["likely_data_listed"], demangled, "(data?) ", width)
+    return "\n".join(lines)
 
 
-def _print_items(items, demangled: bool, prefix: str, width: int) -> None:
-    lines = []
+def _item_lines(lines: list, items, demangled: bool, prefix: str, width: int) -> None:
     for item in items:
         text = prefix + (item["text"] or "(unknown)")
         symbol = symbol_text(item, demangled) or "?"
@@ -83,8 +119,6 @@ def _print_items(items, demangled: bool, prefix: str, width: int) -> None:
             symbol = fit(symbol, SYMBOL_COLUMN)
         lines.append(f"    {item['address']:>{width}}  {symbol:<32} "
                      f"{item['word']}  {text:<32} {item['kind']:<17} {item['form'] or '-'}")
-    if lines:
-        click.echo("\n".join(lines))
 
 
 @click.command(name="scan", short_help=SHORT_HELP["scan"])
@@ -122,14 +156,14 @@ def command(files, policy, kinds, limit, jobs, summary, debug_dir, no_demangle, 
     if policy and kinds:
         raise InputError("give --policy or --kind, not both")
     found = find_files(files)
-    tasks = [(path, policy, list(kinds), limit, debug_dir, not no_data_check)
-             for path in found.files]
+    tasks = [(path, policy, list(kinds), limit, debug_dir, not no_data_check, as_json,
+              not no_demangle) for path in found.files]
     totals = Summary(skipped=found.skipped)
     show_bar = sys.stderr.isatty() and len(tasks) > 1
     bar = click.progressbar(length=len(tasks), file=sys.stderr, label="scanning") if show_bar \
         else None
     with bar if bar is not None else nullcontext():
-        for path, result, error in _results(jobs, tasks):
+        for path, shown, result, error in _results(jobs, tasks):
             if bar is not None:
                 bar.update(1)
             if error is not None:
@@ -139,10 +173,7 @@ def command(files, policy, kinds, limit, jobs, summary, debug_dir, no_demangle, 
                     click.echo(json.dumps({"file": path, "error": error}))
                 continue
             totals.add(result)
-            if as_json:
-                click.echo(json.dumps(result))
-            else:
-                _print_text(result, demangled=not no_demangle)
+            click.echo(shown)
     if summary:
         if as_json:
             click.echo(json.dumps(totals.as_json()))
