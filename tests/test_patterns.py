@@ -148,3 +148,53 @@ def test_index_codes():
     index = default_table().index
     assert index.dtype == np.int16
     assert index.min() >= AMBIGUOUS and NO_ROW in index
+
+
+# ---- the UNPREDICTABLE column: rules joined by ',' (or), comparisons by '&' (and) ----
+RULE_ROW = "R | 1111 o Rt2:5 0000000 Rs:5 Rn:5 Rt:5 | load | - | 8 | "
+
+
+def rule_word(o=0, rt2=0, rs=0, rn=0, rt=0) -> int:
+    return bits("1111") << 28 | o << 27 | rt2 << 22 | rs << 10 | rn << 5 | rt
+
+
+def test_rule_conjunction_and_disjunction():
+    row = parse_row(RULE_ROW + "Rt==Rt2, o==0&Rt==Rn&Rn!=11111")
+    assert row.unpredictable(rule_word(rt=3, rt2=3, rn=4))               # first rule
+    assert row.unpredictable(rule_word(rt=4, rt2=1, rn=4))               # second: all three hold
+    assert not row.unpredictable(rule_word(o=1, rt=4, rt2=1, rn=4))      # o == 0 fails
+    assert not row.unpredictable(rule_word(rt=31, rt2=1, rn=31))         # Rn != 11111 fails
+    assert not row.unpredictable(rule_word(rt=1, rt2=2, rn=3))
+
+
+def test_rule_patterns_with_free_bits_and_not_equal():
+    row = parse_row(RULE_ROW + "Rs==1xxx0 & Rt!=Rn")
+    assert row.unpredictable(rule_word(rs=0b10010, rt=1, rn=2))
+    assert not row.unpredictable(rule_word(rs=0b10011, rt=1, rn=2))     # Rs<0> is 1
+    assert not row.unpredictable(rule_word(rs=0b10010, rt=2, rn=2))     # Rt == Rn
+    assert not row.unpredictable(rule_word(rs=0b00010, rt=1, rn=2))     # Rs<4> is 0
+
+
+@pytest.mark.parametrize("rule,message", [
+    ("Rx==Rt", "cannot read register rule"),              # no such field
+    ("Rt=Rn", "cannot read register rule"),               # not a comparison
+    ("Rt==Rn&", "cannot read register rule"),             # empty comparison
+    ("Rt==Rn,", "cannot read register rule"),             # empty rule
+    ("", "cannot read register rule"),
+    ("Rt==1111", "neither a field nor a 5-bit pattern"),  # too narrow
+    ("Rt==11112", "neither a field nor a 5-bit pattern"),
+    ("Rt==Rq", "neither a field nor a 5-bit pattern"),    # unknown field on the right
+    ("o==Rt", "compares o with Rt"),                      # widths differ
+    ("Rt==Rt", "compares Rt with Rt"),
+])
+def test_bad_rules_are_table_errors(rule, message):
+    with pytest.raises(TableError, match=message):
+        parse_row(RULE_ROW + rule, 3)
+
+
+def test_field_insert_sets_one_field_only():
+    row = parse_row(RULE_ROW + "Rt==Rt2")
+    word = rule_word(o=1, rt2=7, rs=9, rn=11, rt=13)
+    assert row.fields["Rn"].insert(word, 2) == rule_word(o=1, rt2=7, rs=9, rn=2, rt=13)
+    with pytest.raises(ValueError, match="does not fit"):
+        row.fields["o"].insert(word, 2)

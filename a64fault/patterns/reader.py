@@ -27,11 +27,22 @@ as whitespace-separated tokens, as the Arm ARM draws them:
 KIND is a kind string (docs/design.md, "Kinds"); FEATURE is an Arm feature name (``LSE``) or
 ``-`` for the Armv8.0 base; BYTES is the number of bytes accessed: an integer,
 ``N<<field`` (e.g. ``1<<size``), or ``-`` where it is not fixed by the
-encoding. UNPREDICTABLE, optional, lists the register rules the Arm ARM's
-decode makes CONSTRAINED UNPREDICTABLE, joined with ``,``: ``Rt==Rt2`` (two
-fields equal) or ``Rd==11111`` (a field equal to a pattern). A word breaking
-one is still classified as the form (a word that faulted was executed) and
-``Row.unpredictable(word)`` says so. ``#`` starts a comment.
+encoding. ``#`` starts a comment.
+
+UNPREDICTABLE, optional, lists the register rules the Arm ARM's decode makes
+CONSTRAINED UNPREDICTABLE. A rule is one or more comparisons joined by ``&``
+(all must hold); several rules are joined by ``,`` (any one may hold), so
+``,`` binds looser than ``&`` and no parentheses are needed. A comparison is
+``F==G`` or ``F!=G`` with F a field and G another field or a pattern of F's
+width (``0``/``1``, ``x`` any bit)::
+
+    Rt==Rt2                                      # LDP: t == t2
+    Rt==Rn&Rn!=11111                             # LDR (post-index): wback && n == t && n != 31
+    Rt==Rn&Rn!=11111, Rt2==Rn&Rn!=11111          # STP: wback && (t == n || t2 == n) && n != 31
+    W==1&Rt==Rn&Rn!=11111                        # LDRAA: wback (W == '1') && n == t && n != 31
+
+A word breaking a rule is still classified as the form (a word that faulted
+was executed) and ``Row.unpredictable(word)`` says so.
 """
 
 from __future__ import annotations
@@ -48,7 +59,7 @@ _SHOULD_BE = re.compile(r"\(([01]+)\)")
 _FREE_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)(?::(\d+))?")
 _FIXED_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)=(\(?)([01x]+)(\)?)")
 _BYTES_SHIFT = re.compile(r"(\d+)<<([A-Za-z][A-Za-z0-9_]*)")
-_EQUAL_RULE = re.compile(r"([A-Za-z][A-Za-z0-9_]*)==([A-Za-z0-9_]+)")
+_COMPARISON = re.compile(r"([A-Za-z][A-Za-z0-9_]*)(==|!=)([A-Za-z0-9_]+)")
 _NOT_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_]*)!=([01x]+(?:,[01x]+)*)")
 #: Form name of the rows derived from field constraints (words no form has).
 UNALLOCATED = "UNALLOCATED"
@@ -69,6 +80,33 @@ class Field:
     def extract(self, word: int) -> int:
         return (word >> self.lsb) & ((1 << self.width) - 1)
 
+    def insert(self, word: int, value: int) -> int:
+        """``word`` with this field set to ``value``; ValueError if it does not fit."""
+        if not 0 <= value < 1 << self.width:
+            raise ValueError(f"{value} does not fit the {self.width}-bit field {self.name}")
+        return word & ~(((1 << self.width) - 1) << self.lsb) | value << self.lsb
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One comparison of a register rule: field ``name`` equal (``equal``) or not
+    to the field ``other``, or, when ``other`` is None, to the pattern whose
+    fixed bits are ``mask``/``value`` (field-relative)."""
+
+    name: str
+    equal: bool
+    other: str | None = None
+    mask: int = 0
+    value: int = 0
+
+    def holds(self, fields: dict[str, Field], word: int) -> bool:
+        mine = fields[self.name].extract(word)
+        if self.other is not None:
+            same = mine == fields[self.other].extract(word)
+        else:
+            same = mine & self.mask == self.value
+        return same == self.equal
+
 
 @dataclass(frozen=True)
 class Row:
@@ -88,8 +126,9 @@ class Row:
     #: (mask, value) cubes of the words a field constraint (``Rt!=11111``) takes
     #: out of this row; each covers only the constrained field's bits.
     excluded: tuple[tuple[int, int], ...] = ()
-    #: CONSTRAINED UNPREDICTABLE register rules: (field, other field or pattern).
-    unpredictable_when: tuple[tuple[str, str], ...] = ()
+    #: CONSTRAINED UNPREDICTABLE register rules: each a conjunction of comparisons;
+    #: a word breaks the row's rules when every comparison of one rule holds.
+    unpredictable_when: tuple[tuple[Comparison, ...], ...] = ()
 
     @property
     def specificity(self) -> int:
@@ -107,14 +146,7 @@ class Row:
     def unpredictable(self, word: int) -> bool:
         """Whether ``word`` breaks a register rule of this row that the Arm ARM makes
         CONSTRAINED UNPREDICTABLE (see the UNPREDICTABLE column)."""
-        for name, other in self.unpredictable_when:
-            value = self.fields[name].extract(word)
-            if other in self.fields:
-                if value == self.fields[other].extract(word):
-                    return True
-            elif value == int(other, 2):
-                return True
-        return False
+        return any(all(c.holds(self.fields, word) for c in rule) for rule in self.unpredictable_when)
 
     def access_size(self, word: int) -> int | None:
         """Bytes accessed by ``word`` under this row, or None where not fixed."""
@@ -201,6 +233,29 @@ def parse_diagram(diagram: str, where: str = "") -> tuple[int, int, int, int, di
     return mask, value, sb_mask, sb_value, named, tuple(excluded)
 
 
+def parse_rule(text: str, fields: dict[str, Field], where: str = "") -> tuple[Comparison, ...]:
+    """Parse one CONSTRAINED UNPREDICTABLE rule (``Rt==Rn&Rn!=11111``) against a
+    row's fields: its comparisons, all of which must hold."""
+    comparisons = []
+    for term in text.split("&"):
+        m = _COMPARISON.fullmatch(term.strip())
+        if not m or m.group(1) not in fields:
+            raise TableError(f"{where}cannot read register rule {text.strip()!r}")
+        name, operator, other = m.groups()
+        equal = operator == "=="
+        if other in fields:
+            if other == name or fields[other].width != fields[name].width:
+                raise TableError(f"{where}register rule {text.strip()!r} compares {name} with {other}")
+            comparisons.append(Comparison(name, equal, other))
+        elif set(other) <= set("01x") and len(other) == fields[name].width:
+            mask = int(other.replace("0", "1").replace("x", "0"), 2)
+            comparisons.append(Comparison(name, equal, None, mask, int(other.replace("x", "0"), 2)))
+        else:
+            raise TableError(f"{where}register rule {text.strip()!r}: {other!r} is neither a field "
+                             f"nor a {fields[name].width}-bit pattern")
+    return tuple(comparisons)
+
+
 def parse_row(text: str, line: int = 0) -> Row:
     """Parse one table line (comments already stripped)."""
     where = f"line {line}: "
@@ -219,14 +274,8 @@ def parse_row(text: str, line: int = 0) -> Row:
         m = _BYTES_SHIFT.fullmatch(bytes_spec)
         if not m or m.group(2) not in fields:
             raise TableError(f"{where}cannot read bytes {bytes_spec!r}")
-    unpredictable_when = []
-    for rule in (columns[5].split(",") if len(columns) == 6 else []):
-        m = _EQUAL_RULE.fullmatch(rule.strip())
-        if not m or m.group(1) not in fields or not (
-                m.group(2) in fields or (set(m.group(2)) <= {"0", "1"}
-                                         and len(m.group(2)) == fields[m.group(1)].width)):
-            raise TableError(f"{where}cannot read register rule {rule.strip()!r}")
-        unpredictable_when.append((m.group(1), m.group(2)))
+    unpredictable_when = tuple(parse_rule(rule, fields, where)
+                               for rule in (columns[5].split(",") if len(columns) == 6 else []))
     return Row(
         form=form,
         kind=kind,
@@ -240,7 +289,7 @@ def parse_row(text: str, line: int = 0) -> Row:
         diagram=" ".join(diagram.split()),
         line=line,
         excluded=excluded,
-        unpredictable_when=tuple(unpredictable_when),
+        unpredictable_when=unpredictable_when,
     )
 
 
