@@ -10,8 +10,6 @@ load`` listing of a stripped program covers nearly all its code).
 
 from __future__ import annotations
 
-import sys
-from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,6 +47,8 @@ class Columns(NamedTuple):
     feature_codes: list[int]
     forms: tuple[str, ...]
     features: tuple[str | None, ...]
+    #: The form's name (None for no form).
+    form_names: list[str | None]
 
 
 @lru_cache(maxsize=4)
@@ -56,10 +56,11 @@ def row_columns(names) -> Columns:
     """The per-row columns of a VectorTable or rowcodes.SmallTables as plain
     lists, made once per process (a scan of many files asks for them per file)."""
     kind_codes = [int(code) for code in names.row_kind]
-    return Columns(kind_codes, [KINDS_BY_CODE[code].value for code in kind_codes],
-                   [int(code) for code in names.row_form],
-                   [int(code) for code in names.row_feature], tuple(names.forms),
-                   tuple(names.features))
+    form_codes = [int(code) for code in names.row_form]
+    forms = tuple(names.forms)
+    return Columns(kind_codes, [KINDS_BY_CODE[code].value for code in kind_codes], form_codes,
+                   [int(code) for code in names.row_feature], forms, tuple(names.features),
+                   [forms[form] if form >= 0 else None for form in form_codes])
 
 
 def _spans(indexes: list[int], count: int, reach: int) -> list[tuple[int, int]]:
@@ -122,15 +123,6 @@ def _rows_at(rows, chosen: list[int]) -> list[int]:
     return rows.take(chosen).tolist()
 
 
-def _words_of(raw: bytes) -> array:
-    """The little-endian instruction words of ``raw`` as an array of ints."""
-    words = array("I")
-    words.frombytes(raw[:len(raw) - len(raw) % WORD_BYTES])
-    if sys.byteorder == "big":
-        words.byteswap()
-    return words
-
-
 def _add_rows(target: Listed, rows) -> None:
     for row, n in Counter(rows).items():
         target.rows[row] = target.rows.get(row, 0) + n
@@ -177,15 +169,14 @@ def _make_records(image, vaddr: int, raw: bytes, chosen: list[int], chosen_rows:
                   shown, columns: Columns) -> None:
     """Append to each target of ``shown`` ((Listed, positions into chosen)) the
     records of those words: address, symbol, word, Capstone text, kind, form."""
-    kinds = columns.kind_names
-    forms = [columns.forms[form] if form >= 0 else None for form in columns.form_codes]
-    words = _words_of(raw)
+    kinds, forms = columns.kind_names, columns.form_names
     pc0 = image.pc(vaddr)
     wanted = sorted(k for _target, positions in shown for k in positions)
     texts = dict(zip(wanted, texts_at([raw[chosen[k] * WORD_BYTES:(chosen[k] + 1) * WORD_BYTES]
                                        for k in wanted],
                                       [pc0 + chosen[k] * WORD_BYTES for k in wanted])))
     relocatable = image.is_relocatable
+    from_bytes = int.from_bytes
     for target, positions in shown:
         records = target.records
         span_end = -1  # the current symbol names addresses up to here
@@ -215,7 +206,7 @@ def _make_records(image, vaddr: int, raw: bytes, chosen: list[int], chosen_rows:
             row = chosen_rows[k] + 1
             record = {"address": image.describe(address) if relocatable else f"{address:#x}",
                       "symbol": symbol_text, "demangled": readable,
-                      "word": f"{words[i]:#010x}",
+                      "word": f"{from_bytes(raw[i * WORD_BYTES:(i + 1) * WORD_BYTES], 'little'):#010x}",
                       "text": f"{mnemonic} {op_str}".rstrip() if mnemonic else None,
                       "kind": kinds[row], "form": forms[row]}
             if relocatable:

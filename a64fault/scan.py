@@ -216,7 +216,8 @@ def _classify_vector(image, ranges, data, chosen: Selection):
             picks.append(((name, vaddr, offset, length), image.read(offset, count * WORD_BYTES),
                           rows, chosen_at))
         del words
-    tally = Counter({code - SHIFT: int(n) for code, n in enumerate(row_counts.tolist()) if n})
+    present = np.flatnonzero(row_counts)
+    tally = Counter(dict(zip((present - SHIFT).tolist(), row_counts[present].tolist())))
     return tally, picks, vt
 
 

@@ -26,6 +26,7 @@ import bisect
 import mmap
 import os
 import re
+import sys
 from pathlib import Path
 
 from ...errors import InputError, open_input, reading
@@ -33,7 +34,14 @@ from ...numbers import parse_int
 from ...word import WORD_BYTES
 from .debugfile import DEFAULT_DEBUG_DIR, find_debug_file
 from .headers import SHF_ALLOC, SLOT_BITS, ElfLayout, Section
-from .symbols import Symbol, SymbolTable, demangle, plt_symbols, read_symbol_table
+from .symbols import (
+    Symbol,
+    SymbolTable,
+    demangle,
+    plt_symbols,
+    read_mapping_symbols,
+    read_symbol_table,
+)
 
 __all__ = ["DEFAULT_DEBUG_DIR", "ElfImage", "Section", "Symbol", "demangle"]
 
@@ -75,7 +83,7 @@ class ElfImage:
         self.is_relocatable: bool = self.layout.is_relocatable
         self._symbol_table: SymbolTable | None = None
         self._names_from: str | None = None
-        self._named: list[Symbol] = []
+        self._named: list[Symbol] | None = []
         self._mapping_symbols: list[tuple[int, str]] = []
         #: The separate debug file the symbols came from, if any (after the first query).
         self.debug_file: Path | None = None
@@ -91,6 +99,8 @@ class ElfImage:
                 if source == ".dynsym":
                     named = read_symbol_table(self.layout, ".dynsym")[0]
                 else:
+                    if self._named is None:  # .symtab's names, not read with its mapping symbols
+                        self._named = read_symbol_table(self.layout, ".symtab")[0]
                     named = self._named
                 self._symbol_table = SymbolTable(named + plt_symbols(self.layout), self.layout)
             except _PARSE_ERRORS as error:
@@ -102,18 +112,26 @@ class ElfImage:
         """Where the names come from: ".symtab", "debug" (the separate debug file)
         or ".dynsym". Reads .symtab (or the debug file's) once, names and mapping
         symbols together; .dynsym only when a name is asked for (a scan needs
-        every file's mapping symbols, names only where it lists something)."""
+        every file's mapping symbols, names only where it lists something).
+        Once numpy is loaded, .symtab's names wait for the first name asked
+        for (read_mapping_symbols)."""
         if self._names_from is None:
             layout = self.layout
             try:
-                self._named, self._mapping_symbols = read_symbol_table(layout, ".symtab")
+                if "numpy" in sys.modules:
+                    self._mapping_symbols, has_named = read_mapping_symbols(layout, ".symtab")
+                    self._named = None
+                else:
+                    self._named, self._mapping_symbols = read_symbol_table(layout, ".symtab")
+                    has_named = bool(self._named)
                 self._names_from = ".symtab"
-                if not self._named and layout.sections:
+                if not has_named and layout.sections:
                     named, mapping = self._debug_file_symbols()
                     if named:
                         self._names_from, self._named, self._mapping_symbols = \
                             "debug", named, mapping
-                if not self._named:
+                        has_named = True
+                if not has_named:
                     self._names_from = ".dynsym"
             except _PARSE_ERRORS as error:
                 raise InputError(f"{self.path}: corrupt symbol table ({_first_line(error)})") \

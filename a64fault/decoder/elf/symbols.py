@@ -16,6 +16,7 @@ import bisect
 import re
 import struct
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from .headers import (
@@ -137,6 +138,64 @@ def read_symbol_table(layout: ElfLayout, table_name: str, remap=None,
     return symbols, sorted(set(mapping))
 
 
+def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab"):
+    """(mapping symbols, whether the table holds a named symbol): what
+    read_symbol_table(layout, table_name) gives as (its mapping symbols,
+    bool(its named symbols)), found with numpy and without decoding a name.
+
+    A scan needs every file's mapping symbols but names only where it lists
+    something (a third of a distribution's files), so names wait for that.
+    """
+    import numpy as np
+
+    table = layout.section_named(table_name)
+    if table is None or table.sh_type not in (SHT_SYMTAB, SHT_DYNSYM):
+        return [], False
+    if not 0 < table.link < len(layout.sections):
+        return [], False
+    strtab = layout.sections[table.link]
+    layout.check_in_file(f"the string table of {table_name}", strtab.offset, strtab.size)
+    size = table.size - table.size % _SYM.size
+    layout.check_in_file(f"section {table_name}", table.offset, size)
+    order = "<" if layout.little_endian else ">"
+    entry = np.dtype([("name", order + "u4"), ("info", "u1"), ("other", "u1"),
+                      ("shndx", order + "u2"), ("value", order + "u8"), ("size", order + "u8")])
+    entries = np.frombuffer(layout.data, dtype=entry, count=size // _SYM.size,
+                            offset=table.offset).copy()
+    limit = strtab.size
+    # Two NULs past the end: reading a name's second and third byte there
+    # gives what read_symbol_table's slices give (neither "x"/"d" nor a refusal).
+    strings = np.zeros(limit + 3, dtype=np.uint8)
+    strings[:limit] = np.frombuffer(layout.data, dtype=np.uint8, count=limit,
+                                    offset=strtab.offset)
+    count = len(layout.sections)
+    name_at = entries["name"].astype(np.int64)
+    shndx = entries["shndx"].astype(np.int64)
+    value = entries["value"]
+    ok = (shndx != SHN_UNDEF) & (shndx < SHN_LORESERVE) & (name_at < limit) & (shndx < count)
+    at = np.where(ok, name_at, limit)
+    first = strings[at]
+    ok &= first != 0
+    if layout.is_relocatable:
+        ok &= value < SLOT_SIZE
+    second, third = strings[at + 1], strings[at + 2]
+    is_mapping = (ok & (first == _DOLLAR) & ((second == ord("x")) | (second == ord("d")))
+                  & ((third == 0) | (third == ord("."))))
+    named_type = np.zeros(_ST_TYPE_MASK + 1, dtype=bool)
+    named_type[sorted(_NAMED_TYPES)] = True
+    named = ok & ~is_mapping & named_type[entries["info"] & _ST_TYPE_MASK]
+    if table_name != ".symtab":
+        return [], bool(named.any())
+    code = np.zeros(count + 1, dtype=bool)
+    code[[s.index for s in layout.sections if s.flags & SHF_EXECINSTR]] = True
+    chosen = is_mapping & code[np.where(ok, shndx, count)]
+    values = value[chosen].tolist()
+    if layout.is_relocatable:
+        values = [v + layout.base_of(i) for v, i in zip(values, shndx[chosen].tolist())]
+    kinds = ["$" + chr(k) for k in strings[at[chosen] + 1].tolist()]
+    return sorted(set(zip(values, kinds))), bool(named.any())
+
+
 def plt_symbols(layout: ElfLayout) -> list[Symbol]:
     """``name@plt`` for each PLT stub, matched to ``.rela.plt`` by the GOT slot it loads.
 
@@ -194,19 +253,32 @@ class SymbolTable:
     def __init__(self, symbols: list[Symbol], layout: ElfLayout):
         self.symbols = symbols
         self._layout = layout
-        self._by_name: dict[str, Symbol] = {}
-        for symbol in symbols:
-            known = self._by_name.get(symbol.name)
-            if known is None or (symbol.is_global and not known.is_global):
-                self._by_name[symbol.name] = symbol
+        self._by_name_table: dict[str, Symbol] | None = None
         self._by_readable: dict[str, Symbol] | None = None
-        self._sorted = sorted(symbols, key=lambda s: (s.vaddr, -s.size, s.name))
-        self._sorted_addrs = [s.vaddr for s in self._sorted]
+        # By (vaddr, -size, name): stable sorts by the last key first (C-level
+        # keys; a lambda key cost more than the rest of a small file's scan).
+        ordered = sorted(symbols, key=itemgetter(0))
+        ordered.sort(key=itemgetter(2), reverse=True)
+        ordered.sort(key=itemgetter(1))
+        self._sorted = ordered
+        self._sorted_addrs = [s.vaddr for s in ordered]
         #: [lo, hi) addresses known to get the answer ``symbol`` (or None) from holder().
         self._span: tuple[int, int, Symbol | None] = (0, 0, None)
 
     def __len__(self) -> int:
         return len(self.symbols)
+
+    @property
+    def _by_name(self) -> dict[str, Symbol]:
+        """Name -> symbol (a global wins over locals), made on first lookup."""
+        if self._by_name_table is None:
+            table: dict[str, Symbol] = {}
+            for symbol in self.symbols:
+                known = table.get(symbol.name)
+                if known is None or (symbol.is_global and not known.is_global):
+                    table[symbol.name] = symbol
+            self._by_name_table = table
+        return self._by_name_table
 
     def lookup(self, name: str) -> Symbol | None:
         """The symbol called ``name``, raw or demangled (a global wins over locals)."""

@@ -1,0 +1,82 @@
+"""The two ways of reading a symbol table agree: read_mapping_symbols (numpy,
+no names; a scan's first pass) gives read_symbol_table's mapping symbols and
+whether it found a named symbol, on every fixture ELF and on seeded random
+corruptions of a relocatable object's and a big-endian file's symbol and
+string tables; and SymbolTable orders symbols by (address, -size, name)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from a64fault.decoder.elf.headers import ElfLayout
+from a64fault.decoder.elf.symbols import (
+    Symbol,
+    SymbolTable,
+    read_mapping_symbols,
+    read_symbol_table,
+)
+from a64fault.errors import InputError
+
+pytest.importorskip("numpy")
+ELF = Path(__file__).resolve().parent.parent / "fixtures" / "elf"
+FIXTURES = sorted(p.name for p in ELF.iterdir() if p.is_file() and p.suffix != ".s"
+                  and p.read_bytes()[:4] == b"\x7fELF")
+
+
+def both(data: bytes, name: str):
+    """(answer or error text) of each reader for one table of one file."""
+    answers = []
+    for read in (lambda layout: read_mapping_symbols(layout, name),
+                 lambda layout: (lambda t: (t[1], bool(t[0])))(read_symbol_table(layout, name))):
+        try:
+            layout = ElfLayout(data, "f", require_bytes=False)
+        except InputError:
+            return None
+        try:
+            answers.append(read(layout))
+        except InputError as error:
+            answers.append(str(error))
+    return answers
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixtures(name):
+    data = (ELF / name).read_bytes()
+    for table in (".symtab", ".dynsym"):
+        answers = both(data, table)
+        if answers is not None:
+            assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize("name", ["mod.o", "tiny-be", "table"])
+def test_corrupted_tables(name):
+    data = (ELF / name).read_bytes()
+    layout = ElfLayout(data, name)
+    spans = [(s.offset, s.size) for s in layout.sections
+             if s.name in (".symtab", ".strtab") and s.size]
+    assert len(spans) == 2
+    rng = random.Random(name)
+    mapped = 0
+    for _ in range(300):
+        mutant = bytearray(data)
+        for _ in range(rng.randrange(1, 6)):
+            offset, size = rng.choice(spans)
+            at = offset + rng.randrange(size)
+            mutant[at] = rng.choice([0, ord("$"), ord("x"), ord("d"), ord("."), 0xFF,
+                                     rng.randrange(256)])
+        answers = both(bytes(mutant), ".symtab")
+        if answers is not None:
+            assert answers[0] == answers[1]
+            mapped += isinstance(answers[0], tuple) and bool(answers[0][0])
+    assert mapped > 0
+
+
+def test_symbol_order():
+    rng = random.Random(5)
+    symbols = [Symbol(rng.choice("abc") * rng.randrange(1, 3), rng.randrange(4) * 4,
+                      rng.randrange(3) * 8, rng.random() < 0.5, 1) for _ in range(300)]
+    table = SymbolTable(symbols, ElfLayout((ELF / "tiny-le").read_bytes(), "tiny-le"))
+    assert table._sorted == sorted(symbols, key=lambda s: (s.vaddr, -s.size, s.name))
