@@ -51,6 +51,9 @@ _SHDR = struct.Struct("IIQQQQIIQQ")
 _PHDR = struct.Struct("IIQQQQQQ")
 
 
+_new_tuple = tuple.__new__
+
+
 class Section(NamedTuple):
     """One section header (Elf64_Shdr) with its name and index (a tuple: made
     for every section of every file a scan opens)."""
@@ -176,8 +179,10 @@ class ElfLayout:
         names = b""
         if 0 < shstrndx < len(raw):
             names = self.bytes_at(raw[shstrndx][4], raw[shstrndx][5], "the section name table")
-        return [Section(i, c_string(names, r[0]) if r[0] < len(names) else "", r[1], r[2], r[3],
-                        r[4], r[5], r[6], r[7], r[8], r[9])
+        limit = len(names)
+        # tuple.__new__: the NamedTuple constructor's Python frame cost more than
+        # the rest of reading a header (a scan reads every section of every file).
+        return [_new_tuple(Section, (i, c_string(names, r[0]) if r[0] < limit else "") + r[1:])
                 for i, r in enumerate(raw)]
 
     def _read_segments(self, phoff, phnum, phentsize) -> list[Segment]:
@@ -205,23 +210,28 @@ class ElfLayout:
                 if require_bytes:
                     self.check_in_file(f"segment {name}", segment.offset, segment.filesz)
                 mappings.append(Mapping(segment.vaddr, segment.offset, segment.filesz, name))
+        with_bytes = [s for s in self.sections
+                      if s.flags & SHF_ALLOC and s.sh_type != SHT_NOBITS and s.size > 0]
         if not mappings:
-            for section in self.sections:
-                if section.has_bytes:
-                    if require_bytes:
-                        self.check_in_file(f"section {section.name}", section.offset, section.size)
-                    mappings.append(Mapping(self.base_of(section.index), section.offset,
-                                            section.size, section.name))
+            for section in with_bytes:
+                if require_bytes:
+                    self.check_in_file(f"section {section.name}", section.offset, section.size)
+                mappings.append(Mapping(self.base_of(section.index), section.offset,
+                                        section.size, section.name))
         if require_bytes:
+            size = self.file_size
             for section in self.sections:
+                if section.offset + section.size <= size and section.offset >= 0:
+                    continue  # in the file: nothing to check (the common case, kept cheap)
                 if section.has_bytes or section.sh_type in (SHT_SYMTAB, SHT_DYNSYM, SHT_STRTAB):
                     self.check_in_file(f"section {section.name or section.index}",
                                        section.offset, section.size)
         return sorted(mappings, key=lambda m: m.vaddr)
 
     def _build_exec_ranges(self) -> list[tuple[str, int, int, int]]:
-        ranges = [(s.name, self.base_of(s.index), s.offset, s.size)
-                  for s in self.sections if s.is_code]
+        ranges = [(s.name, self.base_of(s.index), s.offset, s.size) for s in self.sections
+                  if s.flags & SHF_EXECINSTR and s.flags & SHF_ALLOC and s.sh_type != SHT_NOBITS
+                  and s.size > 0]
         if not ranges and not self.sections:
             ranges = [(f"LOAD[{seg.index}]", seg.vaddr, seg.offset, seg.filesz)
                       for seg in self.segments
