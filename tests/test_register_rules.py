@@ -10,6 +10,8 @@ intended instruction. Kinds never change: a CU word keeps its form.
 The rules are the Arm ARM's decode pseudocode (comments in a64.patterns).
 """
 
+import itertools
+
 import capstone
 import pytest
 
@@ -112,3 +114,43 @@ NOT_FLAGGED = [
 def test_words_outside_every_rule_are_not_flagged(line):
     got = classify(assemble(line)[0])
     assert got.form is not None and not got.unpredictable, got.form
+
+
+# Register values against the Arm ARM's condition written out in Python. Field
+# positions are the Arm ARM's diagrams, not the table's: Rt 4:0, Rn 9:5, Rt2 14:10
+# (pairs), Rs 20:16. Two fields: every value; three: each of 0, 1, 2, 31, which
+# gives every pattern of equalities among them, with and without register 31.
+def _set(word: int, lsb: int, value: int) -> int:
+    return word & ~(0b11111 << lsb) | value << lsb
+
+
+def _flagged_over(word: int, lsbs: tuple[int, ...], condition) -> None:
+    form = classify(word).form
+    values = range(32) if len(lsbs) < 3 else (0, 1, 2, 31)
+    for regs in itertools.product(values, repeat=len(lsbs)):
+        w = word
+        for lsb, value in zip(lsbs, regs):
+            w = _set(w, lsb, value)
+        got = classify(w)
+        assert got.form == form and got.unpredictable == condition(*regs), (hex(w), regs)
+
+
+def test_single_register_writeback_rule_over_every_register_pair():
+    for line in ("ldr x1, [x2], #8", "strb w1, [x2, #1]!", "ldrsw x1, [x2, #-4]!", "ldraa x1, [x2, #8]!",
+                 "ldapr x1, [x2], #8", "stlr w1, [x2, #-4]!"):
+        _flagged_over(assemble(line)[0], (0, 5), lambda t, n: n == t and n != 31)
+
+
+def test_pair_rules_over_every_register_triple():
+    ldp, stp, ldiapp, ldnp = assemble("ldp x1, x3, [x2, #16]!", "stp w1, w3, [x2], #8",
+                                      "ldiapp x1, x3, [x2], #16", "ldnp x1, x3, [x2]")
+    _flagged_over(ldp, (0, 10, 5), lambda t, t2, n: t == t2 or (n != 31 and (t == n or t2 == n)))
+    _flagged_over(ldiapp, (0, 16, 5), lambda t, t2, n: t == t2 or (n != 31 and (t == n or t2 == n)))
+    _flagged_over(stp, (0, 10, 5), lambda t, t2, n: n != 31 and (t == n or t2 == n))
+    _flagged_over(ldnp, (0, 10, 5), lambda t, t2, n: t == t2)  # no writeback
+
+
+def test_store_exclusive_rules_over_every_register_triple():
+    stxr, stlxp = assemble("stxr w2, x0, [x1]", "stlxp w3, x0, x2, [x1]")
+    _flagged_over(stxr, (16, 0, 5), lambda s, t, n: s == t or (s == n and n != 31))
+    _flagged_over(stlxp, (16, 0, 10), lambda s, t, t2: s in (t, t2) or s == 1)  # Rn is x1, not 31
