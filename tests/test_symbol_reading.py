@@ -80,3 +80,43 @@ def test_symbol_order():
                       rng.randrange(3) * 8, rng.random() < 0.5, 1) for _ in range(300)]
     table = SymbolTable(symbols, ElfLayout((ELF / "tiny-le").read_bytes(), "tiny-le"))
     assert table._sorted == sorted(symbols, key=lambda s: (s.vaddr, -s.size, s.name))
+
+
+def test_debug_file_tables_mapped_to_the_stripped_file():
+    """A debug file's table read for its stripped file (sections mapped by name),
+    with seeded corruptions of the table, its strings and its section names."""
+    target = ElfLayout((ELF / "dso-stripped.so").read_bytes(), "dso-stripped.so")
+    ours = {s.name: s.index for s in target.sections if s.name}
+    data = (ELF / "dso.debug").read_bytes()
+    clean = ElfLayout(data, "dso.debug", require_bytes=False)
+    spans = [(s.offset, s.size) for s in clean.sections if s.name in (".symtab", ".strtab")]
+    names = clean.sections[clean.section_named(".shstrtab").index]
+    spans.append((names.offset, names.size))
+    rng = random.Random(3)
+    agreed = 0
+    for trial in range(300):
+        mutant = bytearray(data)
+        for _ in range(rng.randrange(0 if trial == 0 else 1, 5)):
+            offset, size = rng.choice(spans)
+            mutant[offset + rng.randrange(size)] = rng.choice([0, ord("$"), ord("."),
+                                                               rng.randrange(256)])
+        try:
+            debug = ElfLayout(bytes(mutant), "dso.debug", require_bytes=False)
+        except InputError:
+            continue
+        section_names = [s.name for s in debug.sections]
+
+        def remap(shndx, section_names=section_names):
+            return ours.get(section_names[shndx]) if shndx < len(section_names) else None
+
+        answers = []
+        for read in (read_mapping_symbols, read_symbol_table):
+            try:
+                answer = read(debug, ".symtab", remap, target)
+                answers.append(answer if read is read_mapping_symbols
+                               else (answer[1], bool(answer[0])))
+            except InputError as error:
+                answers.append(str(error))
+        assert answers[0] == answers[1]
+        agreed += answers[0][1] is True if isinstance(answers[0], tuple) else 0
+    assert agreed > 100

@@ -99,8 +99,10 @@ class ElfImage:
                 if source == ".dynsym":
                     named = read_symbol_table(self.layout, ".dynsym")[0]
                 else:
-                    if self._named is None:  # .symtab's names, not read with its mapping symbols
-                        self._named = read_symbol_table(self.layout, ".symtab")[0]
+                    if self._named is None:  # names not read with the mapping symbols
+                        self._named = (read_symbol_table(self.layout, ".symtab")[0]
+                                       if source == ".symtab" else
+                                       self._debug_file_symbols(names=True)[0])
                     named = self._named
                 self._symbol_table = SymbolTable(named + plt_symbols(self.layout), self.layout)
             except _PARSE_ERRORS as error:
@@ -126,11 +128,11 @@ class ElfImage:
                     has_named = bool(self._named)
                 self._names_from = ".symtab"
                 if not has_named and layout.sections:
-                    named, mapping = self._debug_file_symbols()
-                    if named:
+                    named, mapping, has_named = self._debug_file_symbols(
+                        names="numpy" not in sys.modules)
+                    if has_named:
                         self._names_from, self._named, self._mapping_symbols = \
                             "debug", named, mapping
-                        has_named = True
                 if not has_named:
                     self._names_from = ".dynsym"
             except _PARSE_ERRORS as error:
@@ -138,17 +140,22 @@ class ElfImage:
                     from None
         return self._names_from
 
-    def _debug_file_symbols(self) -> tuple[list[Symbol], list[tuple[int, str]]]:
-        """read_symbol_table of the separate debug file's .symtab, its sections
-        mapped to ours by name (no symbols when there is no usable debug file)."""
-        path = find_debug_file(self.layout, self.path, self.debug_dir)
+    def _debug_file_symbols(self, names: bool):
+        """(named symbols, mapping symbols, whether it has named symbols) of the
+        separate debug file's .symtab, its sections mapped to ours by name
+        (nothing when there is no usable debug file). Without ``names`` the
+        named symbols are None: only the mapping symbols are read
+        (read_mapping_symbols), the names on the first name asked for."""
+        path = self.debug_file if self.debug_file is not None else \
+            find_debug_file(self.layout, self.path, self.debug_dir)
         if path is None:
-            return [], []
+            return [], [], False
         try:
             with open_input(path, "debug file") as handle, reading(path, "debug file"):
                 data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except (InputError, ValueError):
-            return [], []
+            return [], [], False
+        symbols: list[Symbol] | None
         try:
             debug = ElfLayout(data, path, require_bytes=False)
             ours = {s.name: s.index for s in self.layout.sections if s.name}
@@ -157,14 +164,19 @@ class ElfImage:
             def remap(shndx: int) -> int | None:
                 return ours.get(section_names[shndx]) if shndx < len(section_names) else None
 
-            symbols, mapping = read_symbol_table(debug, ".symtab", remap, self.layout)
+            if names:
+                symbols, mapping = read_symbol_table(debug, ".symtab", remap, self.layout)
+                has_named = bool(symbols)
+            else:
+                symbols = None
+                mapping, has_named = read_mapping_symbols(debug, ".symtab", remap, self.layout)
         except (InputError, *_PARSE_ERRORS):
-            symbols, mapping = [], []  # an unusable debug file is as good as none
+            symbols, mapping, has_named = [], [], False  # unusable: as good as none
         finally:
             data.close()
-        if symbols:
+        if has_named:
             self.debug_file = path
-        return symbols, mapping
+        return symbols, mapping, has_named
 
     def symbolize(self, vaddr: int, *, demangled: bool = False) -> str | None:
         """``name`` or ``name+0x10`` for the symbol holding vaddr (demangled on request)."""

@@ -138,10 +138,12 @@ def read_symbol_table(layout: ElfLayout, table_name: str, remap=None,
     return symbols, sorted(set(mapping))
 
 
-def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab"):
+def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab", remap=None,
+                         target: ElfLayout | None = None):
     """(mapping symbols, whether the table holds a named symbol): what
-    read_symbol_table(layout, table_name) gives as (its mapping symbols,
-    bool(its named symbols)), found with numpy and without decoding a name.
+    read_symbol_table(layout, table_name, remap, target) gives as (its
+    mapping symbols, bool(its named symbols)), found with numpy and without
+    decoding a name.
 
     A scan needs every file's mapping symbols but names only where it lists
     something (a third of a distribution's files), so names wait for that.
@@ -168,15 +170,27 @@ def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab"):
     strings = np.zeros(limit + 3, dtype=np.uint8)
     strings[:limit] = np.frombuffer(layout.data, dtype=np.uint8, count=limit,
                                     offset=strtab.offset)
-    count = len(layout.sections)
+    target = target or layout
+    count = len(target.sections)
     name_at = entries["name"].astype(np.int64)
     shndx = entries["shndx"].astype(np.int64)
     value = entries["value"]
-    ok = (shndx != SHN_UNDEF) & (shndx < SHN_LORESERVE) & (name_at < limit) & (shndx < count)
+    ok = (shndx != SHN_UNDEF) & (shndx < SHN_LORESERVE) & (name_at < limit)
     at = np.where(ok, name_at, limit)
     first = strings[at]
     ok &= first != 0
-    if layout.is_relocatable:
+    if remap is not None:
+        # remap(i) for every index the table uses (-1: not placed); others are dropped.
+        used = np.unique(shndx[ok]).tolist()
+        table_of = np.full(max(used, default=0) + 1, -1, dtype=np.int64)
+        for index in used:
+            placed = remap(index)
+            if placed is not None:
+                table_of[index] = placed
+        shndx = np.where(ok, table_of[np.where(ok, shndx, 0)], -1)
+        ok &= shndx >= 0
+    ok &= shndx < count
+    if target.is_relocatable:
         ok &= value < SLOT_SIZE
     second, third = strings[at + 1], strings[at + 2]
     is_mapping = (ok & (first == _DOLLAR) & ((second == ord("x")) | (second == ord("d")))
@@ -187,11 +201,11 @@ def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab"):
     if table_name != ".symtab":
         return [], bool(named.any())
     code = np.zeros(count + 1, dtype=bool)
-    code[[s.index for s in layout.sections if s.flags & SHF_EXECINSTR]] = True
+    code[[s.index for s in target.sections if s.flags & SHF_EXECINSTR]] = True
     chosen = is_mapping & code[np.where(ok, shndx, count)]
     values = value[chosen].tolist()
-    if layout.is_relocatable:
-        values = [v + layout.base_of(i) for v, i in zip(values, shndx[chosen].tolist())]
+    if target.is_relocatable:
+        values = [v + target.base_of(i) for v, i in zip(values, shndx[chosen].tolist())]
     kinds = ["$" + chr(k) for k in strings[at[chosen] + 1].tolist()]
     return sorted(set(zip(values, kinds))), bool(named.any())
 
