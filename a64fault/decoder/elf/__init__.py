@@ -173,7 +173,10 @@ class ElfImage:
         except (InputError, *_PARSE_ERRORS):
             symbols, mapping, has_named = [], [], False  # unusable: as good as none
         finally:
-            data.close()
+            try:
+                data.close()
+            except BufferError:  # a numpy view of it is still alive; the GC unmaps it
+                pass
         if has_named:
             self.debug_file = path
         return symbols, mapping, has_named

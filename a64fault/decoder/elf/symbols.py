@@ -163,7 +163,7 @@ def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab", remap=N
     entry = np.dtype([("name", order + "u4"), ("info", "u1"), ("other", "u1"),
                       ("shndx", order + "u2"), ("value", order + "u8"), ("size", order + "u8")])
     entries = np.frombuffer(layout.data, dtype=entry, count=size // _SYM.size,
-                            offset=table.offset).copy()
+                            offset=table.offset)
     limit = strtab.size
     # Two NULs past the end: reading a name's second and third byte there
     # gives what read_symbol_table's slices give (neither "x"/"d" nor a refusal).
