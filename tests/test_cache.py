@@ -91,3 +91,12 @@ def test_unwritable_cache_is_not_an_error(tmp_path, monkeypatch):
     env = dict(os.environ, A64FAULT_CACHE=str(blocker / "sub"))
     done = _cli("classify", "b8200041", env=env)
     assert done.returncode == 0 and done.stderr == ""
+
+
+def test_the_key_follows_the_table_text():
+    text = TABLE_PATH.read_text()
+    key = cache.digest(text)
+    assert cache.digest(text) == key and len(key) == 20
+    others = {cache.digest(text + " "), cache.digest(text.replace("LDADD", "LDADE", 1)),
+              cache.digest(text[:-1])}
+    assert key not in others and len(others) == 3
