@@ -40,11 +40,15 @@ def quoted(text: str) -> str:
     return repr(text[:_QUOTED_CHARS]) + f"... ({len(text)} characters)"
 
 
-def parse_int(text: str, what: str, *, hex_default: bool = False, bits: int = 64) -> int:
+def parse_int(text: str, what: str, *, hex_default: bool = False, bits: int = 64,
+              wrap_negative: bool = False) -> int:
     """An unsigned integer: ``0x`` hex or decimal (always hex with ``hex_default``).
 
     ``what`` names the value in errors (e.g. ``--offset``); the value must
-    fit in ``bits`` bits.
+    fit in ``bits`` bits. With ``wrap_negative``, a decimal with a leading
+    ``-`` is a register printed as a signed type: its two's complement in
+    ``bits`` bits (``-1`` with 64 bits is ``0xffffffffffffffff``), and its
+    magnitude must fit in ``bits - 1`` bits unless it is exactly ``2**(bits-1)``.
     """
     if not isinstance(text, str):
         raise InputError(f"{what} {text!r} is not text")
@@ -52,6 +56,12 @@ def parse_int(text: str, what: str, *, hex_default: bool = False, bits: int = 64
         raise InputError(f"{what} {quoted(text)} is too long for a number "
                          f"(at most {MAX_NUMBER_CHARS} characters)")
     body = text.strip()
+    if wrap_negative and body[:1] == "-" and _DECIMAL.fullmatch(body[1:]):
+        magnitude = int(body[1:].replace("_", ""), 10)
+        if magnitude > 1 << (bits - 1):
+            raise InputError(f"{what} {quoted(text)} is below the smallest signed "
+                             f"{bits}-bit number")
+        return -magnitude & ((1 << bits) - 1)
     if body[:2].lower() == "0x":
         hex_digits, digits = True, body[2:]
     else:

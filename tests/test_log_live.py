@@ -170,3 +170,19 @@ def test_bad_maps_line(tmp_path):
     maps.write_text("00400000-00401000 r-xp 00000000 fd:01 7 /bin/x\nnot a maps line\n")
     with pytest.raises(InputError, match=r"maps:2: not a /proc/PID/maps line"):
         read_maps(maps)
+
+
+def test_signed_decimal_probe_values_are_the_register_bits():
+    """A u64/s64 kprobe type prints decimal; s64 prints a kernel address negative."""
+    found = read_text("x-1 [000] .... 1.0: hmf: (handle_mm_fault+0x0/0x1) "
+                      "addr=18446744073709551608 flags=64 pc=-281474976710656\n")
+    (record,) = found.records
+    assert record.address == 0xFFFF_FFFF_FFFF_FFF8
+    assert record.pc == 0xFFFF_0000_0000_0000 and record.flags == 64
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "-9223372036854775809"])
+def test_probe_value_no_register_holds_is_not_a_record(value):
+    found = read_text(f"x-1 [000] .... 1.0: hmf: (handle_mm_fault+0x0/0x1) addr=0x10 "
+                      f"flags=0x40 pc={value}\n")
+    assert found.records == []

@@ -69,3 +69,22 @@ def test_parse_field_refuses(value, message):
 ])
 def test_cli_long_numbers_one_error_line(args):
     assert_one_error(args, contains="too long")
+
+
+@pytest.mark.parametrize(("text", "bits", "value"), [
+    ("-1", 64, 0xFFFF_FFFF_FFFF_FFFF), ("-8", 64, 0xFFFF_FFFF_FFFF_FFF8),
+    ("-9223372036854775808", 64, 1 << 63), ("-128", 8, 0x80), ("0x10", 64, 16), ("5", 64, 5),
+])
+def test_wrap_negative_reads_a_signed_decimal_as_its_twos_complement(text, bits, value):
+    assert parse_int(text, "x", bits=bits, wrap_negative=True) == value
+
+
+@pytest.mark.parametrize("text", ["-9223372036854775809", "-0x5", "--1", "-"])
+def test_wrap_negative_refuses_what_no_register_holds(text):
+    with pytest.raises(InputError):
+        parse_int(text, "x", wrap_negative=True)
+
+
+def test_negative_is_refused_without_wrap_negative():
+    with pytest.raises(InputError):
+        parse_int("-1", "x")

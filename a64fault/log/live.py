@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..errors import InputError
+from ..numbers import parse_int
 from .records import LiveRecord
 
 #: include/linux/mm_types.h enum fault_flag.
@@ -49,9 +51,10 @@ _SEGMENT = re.compile(r"([0-9a-fA-F]{1,16})(?:\s+([^()\s][^()]{0,255}?))?\s*\(([
 _HEX_TOKEN = re.compile(r"(?:^|\s)([0-9a-fA-F]{1,16})(?=\s|$)")
 
 
-def _number(text: str) -> int:
-    """A probe argument: 0x hex (the x64/x32 types) or decimal (u64/s64)."""
-    return int(text[2:], 16) if text[:2] in ("0x", "0X") else int(text, 10)
+def _number(text: str, name: str) -> int:
+    """A probe argument: 0x hex (the x64/x32 types) or decimal (u64; s64 as its
+    two's complement, so a kernel address printed signed is still that address)."""
+    return parse_int(text, f"kprobe argument {name}=", wrap_negative=True)
 
 
 def _kprobe(line: str, file: str, lineno: int) -> LiveRecord | None:
@@ -68,11 +71,14 @@ def _kprobe(line: str, file: str, lineno: int) -> LiveRecord | None:
     args = dict(_ARG.findall(found["args"]))
     if "pc" not in args or "addr" not in args:
         return None
-    flags = args.get("flags")
+    try:
+        address, pc = _number(args["addr"], "addr"), _number(args["pc"], "pc")
+        flags = None if "flags" not in args else _number(args["flags"], "flags")
+    except InputError:  # a value no register holds: not a record of this probe
+        return None
     return LiveRecord(file, lineno, "kprobe", found["comm"].strip(), int(found["pid"]),
                       int(found["cpu"]) if found["cpu"] else None, found["ts"],
-                      _number(args["addr"]), _number(args["pc"]),
-                      None if flags is None else _number(flags))
+                      address, pc, flags)
 
 
 def _perf(line: str, file: str, lineno: int) -> LiveRecord | None:
