@@ -200,6 +200,23 @@ def test_128_bit_pair_atomic_with_rt_equal_rt2_is_flagged(words):
     assert (got.form, got.kind, got.unpredictable) == ("SWPP", Kind.ATOMIC_RMW, True)
 
 
+PAIRS_128 = ["ldclrp x0, x1, [x2]", "ldsetpal x0, x1, [x2]", "swppl x0, x1, [x2]",
+             "rcwclrp x0, x1, [x2]", "rcwswppa x0, x1, [x2]", "rcwsetp x0, x1, [x2]",
+             "rcwsclrp x0, x1, [x2]", "rcwsswpp x0, x1, [x2]", "rcwssetpal x0, x1, [x2]"]
+
+
+@pytest.mark.parametrize("line", PAIRS_128)
+def test_128_bit_pair_atomic_with_xzr_is_undefined(line):
+    """LSE128/THE pairs: t == 31 || t2 == 31 is UNDEFINED (Arm ARM C6.2 LDCLRP, SWPP,
+    RCWCLRP, ... decode), so the word never accesses memory."""
+    word = assemble(line)[0]
+    assert classify(word).kind is Kind.ATOMIC_RMW
+    for lsb in (RT, RS):  # Rt (4:0), Rt2 (20:16)
+        assert classify(_with_field(word, lsb, 0b11111)).kind is Kind.OTHER, (line, lsb)
+        assert classify(_with_field(word, lsb, 0b11110)).kind is Kind.ATOMIC_RMW, (line, lsb)
+    assert upgrades(_with_field(word, RT, 0b11111), "atomic") is False
+
+
 def test_mops_with_overlapping_or_zero_registers_is_flagged(extra):
     cpy, setp = extra["cpyfp [x0]!, [x1]!, x2!"], extra["setp [x0]!, x1!, x2"]
     assert not classify(cpy).unpredictable and not classify(setp).unpredictable

@@ -32,8 +32,13 @@ OTHER = KIND_CODES[Kind.OTHER]
 #: (forms of the old table, field lsb, field width, excluded patterns): words the
 #: old table gave one of these forms and whose field matches a pattern are now other.
 LS64 = ("LD64B", "ST64B", "ST64BV", "ST64BV0")
+#: The 128-bit pair atomics: LSE128 and FEAT_THE read-check-write pairs.
+PAIRS_128 = ("LDCLRP", "LDSETP", "SWPP", "RCWCLRP", "RCWSWPP", "RCWSETP",
+             "RCWSCLRP", "RCWSSWPP", "RCWSSETP")
 DELIBERATE: list[tuple[tuple[str, ...], int, int, tuple[str, ...]]] = [
     (LS64, 0, 5, ("11xxx", "xxxx1")),          # Rt<4:3> == 11 or Rt<0> == 1: UNDEFINED (Arm ARM C6.2)
+    (PAIRS_128, 0, 5, ("11111",)),             # t == 31: UNDEFINED (Arm ARM C6.2)
+    (PAIRS_128, 16, 5, ("11111",)),            # t2 == 31: UNDEFINED (Arm ARM C6.2)
 ]
 
 

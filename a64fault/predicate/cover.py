@@ -177,9 +177,10 @@ def minimum_cover(on: CubeSet, off: CubeSet, time_limit: float = TIME_LIMIT) -> 
     terms = _irredundant([primes[i] for i in chosen], on)
     witnesses: tuple[int, ...] = ()
     rng = random.Random(WITNESS_SEED)
+    owned = owned_regions(terms, on)
     for count in RANDOM_WITNESSES:
         found = incompatible_witnesses(on, off, rng, count, len(terms),
-                                       min(time_limit, WITNESS_TIME_LIMIT), witnesses)
+                                       min(time_limit, WITNESS_TIME_LIMIT), witnesses, owned)
         witnesses = max(witnesses, found, key=len)
         if len(witnesses) >= len(terms):
             break
@@ -191,34 +192,58 @@ def _irredundant(terms: list[Cube], on: CubeSet) -> list[Cube]:
     terms = sorted(terms)
     index = 0
     while index < len(terms):
-        others = terms[:index] + terms[index + 1:]
-        if others and not (on - CubeSet.union(*(CubeSet.term(*t) for t in others))).cubes:
-            terms = others
+        if len(terms) > 1 and not _owned(terms, index, on).cubes:
+            del terms[index]
         else:
             index += 1
     return terms
 
 
+def _owned(terms: list[Cube], index: int, on: CubeSet) -> CubeSet:
+    """The ON words ``terms[index]`` holds and no other term does."""
+    mask, value = terms[index]
+    overlapping = [CubeSet.term(m, v) for i, (m, v) in enumerate(terms)
+                   if i != index and not (m & mask & (v ^ value))]
+    mine = CubeSet.term(mask, value) & on
+    return mine - CubeSet.union(*overlapping) if overlapping else mine
+
+
+def owned_regions(terms: list[Cube], on: CubeSet) -> list[CubeSet]:
+    """Per term of an irredundant cover, the ON words no other term holds (never empty)."""
+    return [_owned(terms, index, on) for index in range(len(terms))]
+
+
+def _drawn(cubes, rng: random.Random, count: int) -> list[int]:
+    """Per cube, its free bits all 0, all 1 and ``count`` patterns from ``rng``."""
+    words = []
+    for mask, value in cubes:
+        free = ~mask & WORD_ONES
+        words += [value, value | free]
+        words += [value | (rng.getrandbits(32) & free) for _ in range(count)]
+    return words
+
+
 def incompatible_witnesses(on: CubeSet, off: CubeSet, rng: random.Random, count: int,
-                           target: int, time_limit: float = TIME_LIMIT, extra=()
+                           target: int, time_limit: float = TIME_LIMIT, extra=(), owned=()
                            ) -> tuple[int, ...]:
     """A large set of pairwise incompatible words among candidates drawn from ON, sorted.
 
-    Candidates: per ON cube, its free bits all 0, all 1 and ``count`` patterns
-    from ``rng``; plus the ``extra`` words (a previous round's set); at most
-    MAX_WITNESS_CANDIDATES (a seeded sample of them beyond). A greedy pass
-    (fewest compatible candidates first) usually reaches ``target``;
-    otherwise HiGHS searches for the largest set.
+    Candidates, in order of preference: the ``extra`` words (a previous round's
+    set); words of the ``owned`` regions (per cover term, the ON words only it
+    holds: a set as large as the cover has one word in each); words of every ON
+    cube. From each cube they are its free bits all 0, all 1 and ``count``
+    patterns from ``rng``. At most MAX_WITNESS_CANDIDATES: where a class does not
+    fit in the room left, a seeded sample of it. A greedy pass (fewest
+    compatible candidates first) usually reaches ``target``; otherwise HiGHS
+    searches for the largest set.
     """
-    chosen: set[int] = set()
-    for mask, value in on.cubes:
-        free = ~mask & WORD_ONES
-        chosen.update((value, value | free))
-        chosen.update(value | (rng.getrandbits(32) & free) for _ in range(count))
-    chosen.difference_update(extra)
-    room = MAX_WITNESS_CANDIDATES - len(extra)
-    pool = sorted(chosen)
-    candidates = sorted(set(extra) | set(pool if len(pool) <= room else rng.sample(pool, room)))
+    kept: set[int] = set(extra)
+    owned_words = [w for region in owned for w in _drawn(region.cubes, rng, count)]
+    for pool in (owned_words, _drawn(on.cubes, rng, count)):
+        fresh = sorted(set(pool) - kept)
+        room = MAX_WITNESS_CANDIDATES - len(kept)
+        kept.update(fresh if len(fresh) <= room else rng.sample(fresh, room))
+    candidates = sorted(kept)
     if not off.cubes:
         return tuple(candidates[:1])
     off_masks, off_values = (a.astype(np.uint32) for a in off.arrays())
