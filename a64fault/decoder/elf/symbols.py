@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import re
 import struct
+import sys
 from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
@@ -91,7 +92,19 @@ def read_symbol_table(layout: ElfLayout, table_name: str, remap=None,
     ``target`` (a debug file's to the stripped file's, whose address layout
     the symbols then get); symbols whose section it cannot place are dropped.
     Mapping symbols are (vaddr, "$x" | "$d") in executable sections.
+
+    Once numpy is loaded, the entries are sorted out with it and only the
+    named ones are visited in Python (_read_with_numpy); else read_table_py.
     """
+    if "numpy" in sys.modules:
+        named, mapping, _has_named = _read_with_numpy(layout, table_name, remap, target, True)
+        return named, mapping
+    return read_table_py(layout, table_name, remap, target)
+
+
+def read_table_py(layout: ElfLayout, table_name: str, remap=None,
+                  target: ElfLayout | None = None):
+    """read_symbol_table entry by entry in Python (without numpy)."""
     target = target or layout
     table = layout.section_named(table_name)
     if table is None or table.sh_type not in (SHT_SYMTAB, SHT_DYNSYM):
@@ -148,13 +161,21 @@ def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab", remap=N
     A scan needs every file's mapping symbols but names only where it lists
     something (a third of a distribution's files), so names wait for that.
     """
+    _named, mapping, has_named = _read_with_numpy(layout, table_name, remap, target, False)
+    return mapping, has_named
+
+
+def _read_with_numpy(layout: ElfLayout, table_name: str, remap, target: ElfLayout | None,
+                     names: bool):
+    """(named symbols or None without ``names``, mapping symbols, whether there
+    is a named symbol): read_table_py's rules applied to all entries at once."""
     import numpy as np
 
     table = layout.section_named(table_name)
     if table is None or table.sh_type not in (SHT_SYMTAB, SHT_DYNSYM):
-        return [], False
+        return [], [], False
     if not 0 < table.link < len(layout.sections):
-        return [], False
+        return [], [], False
     strtab = layout.sections[table.link]
     layout.check_in_file(f"the string table of {table_name}", strtab.offset, strtab.size)
     size = table.size - table.size % _SYM.size
@@ -198,8 +219,24 @@ def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab", remap=N
     named_type = np.zeros(_ST_TYPE_MASK + 1, dtype=bool)
     named_type[sorted(_NAMED_TYPES)] = True
     named = ok & ~is_mapping & named_type[entries["info"] & _ST_TYPE_MASK]
+    symbols = None
+    if names:
+        text = layout.bytes_at(strtab.offset, strtab.size, f"the string table of {table_name}")
+        bases = [target.base_of(i) for i in range(count)] if target.is_relocatable else None
+        symbols = []
+        chosen_named = np.flatnonzero(named)
+        for name_at_one, value_one, size_one, info_one, index in zip(
+                name_at[chosen_named].tolist(), value[chosen_named].tolist(),
+                entries["size"][chosen_named].tolist(), entries["info"][chosen_named].tolist(),
+                shndx[chosen_named].tolist()):
+            end = text.find(b"\0", name_at_one)
+            name = text[name_at_one:end if end >= 0 else None].decode("utf-8", "replace")
+            if bases is not None:
+                value_one += bases[index]
+            symbols.append(new_symbol(Symbol, (name, value_one, size_one,
+                                               info_one >> _ST_BIND_SHIFT != _STB_LOCAL, index)))
     if table_name != ".symtab":
-        return [], bool(named.any())
+        return symbols, [], bool(named.any())
     code = np.zeros(count + 1, dtype=bool)
     code[[s.index for s in target.sections if s.flags & SHF_EXECINSTR]] = True
     chosen = is_mapping & code[np.where(ok, shndx, count)]
@@ -207,7 +244,7 @@ def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab", remap=N
     if target.is_relocatable:
         values = [v + target.base_of(i) for v, i in zip(values, shndx[chosen].tolist())]
     kinds = ["$" + chr(k) for k in strings[at[chosen] + 1].tolist()]
-    return sorted(set(zip(values, kinds))), bool(named.any())
+    return symbols, sorted(set(zip(values, kinds))), bool(named.any())
 
 
 def plt_symbols(layout: ElfLayout) -> list[Symbol]:
