@@ -100,3 +100,30 @@ def test_the_key_follows_the_table_text():
     others = {cache.digest(text + " "), cache.digest(text.replace("LDADD", "LDADE", 1)),
               cache.digest(text[:-1])}
     assert key not in others and len(others) == 3
+
+
+def test_blobs_start_aligned_whatever_their_sizes(cache_in):
+    """Blobs of odd sizes each start at a multiple of cache.ALIGN of the file,
+    so numpy arrays over the vector tables' blobs are aligned."""
+    numpy = pytest.importorskip("numpy")
+    blobs = {"odd": b"\x07" * 3, "int16s": bytes(range(200)), "last": b"\x01" * 17}
+    cache.store("t", "k2", blobs)
+    entry = cache.load("t", "k2")
+    assert {n: bytes(b) for n, b in entry.blobs.items()} == blobs
+    first = numpy.frombuffer(entry.blobs["odd"], dtype=numpy.uint8).ctypes.data
+    for blob in entry.blobs.values():
+        offset = numpy.frombuffer(blob, dtype=numpy.uint8).ctypes.data - first
+        assert offset % cache.ALIGN == 0
+    assert cache.path_of("t", "k2").stat().st_size % cache.ALIGN == 0
+    from a64fault import vector
+
+    vector._default_vector_table.cache_clear()
+    try:
+        vector.vector_table()  # built and stored
+        assert list(cache_in.glob("vector-*.bin"))
+        vector._default_vector_table.cache_clear()
+        table = vector.vector_table()  # read back from the cache
+        assert all(getattr(table, name).flags["ALIGNED"]
+                   for name in ("row_index", "sub_rows", "slot_of", "slot_start"))
+    finally:
+        vector._default_vector_table.cache_clear()
