@@ -41,8 +41,8 @@ def _scan_one(args):
 
 #: Files a parallel scan hands to its workers one at a time (the largest),
 #: before the rest go in chunks of _CHUNK.
-_ONE_BY_ONE = 32
-_CHUNK = 8
+_ONE_BY_ONE = 16
+_CHUNK = 32
 
 
 def _results(jobs, tasks):
