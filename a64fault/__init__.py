@@ -12,6 +12,8 @@ The public API:
 * ``a64fault.esr.decode(esr)`` -> the named fields of an ESR_ELx value.
 """
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING
 
 from .classify import Classification, classify
@@ -19,7 +21,11 @@ from .errors import InputError
 from .kinds import Kind
 
 if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .decoder import Text
     from .fault import Decision, decide
+    from .kinds import KindCodes
     from .policies import POLICIES, upgrades
 
 #: Public names imported on first use, so that ``a64fault scan`` and other
@@ -34,21 +40,21 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def decode(word_or_bytes, address: int = 0):
+def decode(word_or_bytes: int | bytes, address: int = 0) -> Text | None:
     """Capstone's Text for one instruction (word or 4 little-endian bytes), or None."""
     from .decoder import decode as capstone_decode
 
     return capstone_decode(word_or_bytes, address)
 
 
-def classify_array(words):
+def classify_array(words: npt.ArrayLike) -> KindCodes:
     """Kind codes (see kinds.KIND_CODES) for a numpy uint32 array of words."""
     from .vector import classify_array as vector_classify
 
     return vector_classify(words)
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     import importlib
 
     if name == "esr":

@@ -11,10 +11,14 @@ intersections (``count_in``): no sampling.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from .errors import InputError
 from .word import WORD_BITS, WORD_ONES
@@ -24,23 +28,34 @@ FULL = WORD_ONES
 MAX_CUBES = 200_000
 
 Cube = tuple[int, int]
+#: The masks, or the values, of many cubes.
+CubeColumn: TypeAlias = npt.NDArray[np.uint64]
 
 #: Work charged per vector pass on top of its length: a pass over a few cubes
 #: costs about as much as one over this many (numpy's per-call overhead).
 PASS_WORK = 4_000
 #: Work charged per cube moved between Python lists and numpy arrays.
 CONVERT_WORK = 60
-#: (units left, limit, what) of the budget in force, or None (unlimited).
-_budget: ContextVar[list | None] = ContextVar("cube_work_budget", default=None)
+
+
+@dataclass
+class _Budget:
+    left: int
+    limit: int
+    what: str
+
+
+#: The budget in force, or None (unlimited).
+_budget: ContextVar[_Budget | None] = ContextVar("cube_work_budget", default=None)
 
 
 @contextmanager
-def work_budget(limit: int, what: str):
+def work_budget(limit: int, what: str) -> Iterator[None]:
     """Bound the set arithmetic done inside: past ``limit`` units of work (a unit is
     one cube compared with another; each vector pass also costs PASS_WORK) it
     raises InputError naming ``what`` and the limit. Time is then bounded too,
     whatever the shape of the expression."""
-    token = _budget.set([limit, limit, what])
+    token = _budget.set(_Budget(limit, limit, what))
     try:
         yield
     finally:
@@ -51,16 +66,16 @@ def _spend(cubes: int) -> None:
     budget = _budget.get()
     if budget is None:
         return
-    budget[0] -= cubes + PASS_WORK
-    if budget[0] < 0:
-        raise InputError(f"{budget[2]} is too costly: more than {budget[1]:,} units of cube "
+    budget.left -= cubes + PASS_WORK
+    if budget.left < 0:
+        raise InputError(f"{budget.what} is too costly: more than {budget.limit:,} units of cube "
                          "work (the budget; simplify it or split it)")
 
 
 class CubeSet:
     """A set of 32-bit words as a list of pairwise disjoint cubes."""
 
-    def __init__(self, cubes=()):
+    def __init__(self, cubes: Iterable[Cube] = ()) -> None:
         self.cubes: list[Cube] = list(cubes)
         if len(self.cubes) > MAX_CUBES:
             raise InputError(f"predicate too complex: more than {MAX_CUBES} cubes")
@@ -133,14 +148,14 @@ class CubeSet:
                     n += 1
         return CubeSet(zip(masks[:n].tolist(), values[:n].tolist()))
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def arrays(self) -> tuple[CubeColumn, CubeColumn]:
         _spend(CONVERT_WORK * len(self.cubes))
         masks = np.array([m for m, _ in self.cubes], dtype=np.uint64)
         values = np.array([v for _, v in self.cubes], dtype=np.uint64)
         return masks, values
 
 
-def _minus(mask: int, value: int, masks: np.ndarray, values: np.ndarray,
+def _minus(mask: int, value: int, masks: CubeColumn, values: CubeColumn,
            room: int = MAX_CUBES) -> list[Cube]:
     """The cube (mask, value) minus the cubes (masks[i], values[i]), as disjoint cubes.
 
@@ -173,7 +188,7 @@ def _minus(mask: int, value: int, masks: np.ndarray, values: np.ndarray,
     return out
 
 
-def count_in(sets: CubeSet, masks: np.ndarray, values: np.ndarray) -> np.ndarray:
+def count_in(sets: CubeSet, masks: CubeColumn, values: CubeColumn) -> npt.NDArray[np.int64]:
     """Per cube (masks[i], values[i]): how many of its words ``sets`` holds."""
     out = np.zeros(len(masks), dtype=np.int64)
     if not sets.cubes or not len(masks):

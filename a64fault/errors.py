@@ -8,8 +8,12 @@ from __future__ import annotations
 import fcntl
 import os
 import stat
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import BinaryIO, TypeAlias
+
+#: A file name as os.open() takes it.
+FileName: TypeAlias = "str | bytes | os.PathLike[str] | os.PathLike[bytes]"
 
 
 class InputError(ValueError):
@@ -20,7 +24,7 @@ class InputError(ValueError):
 MAX_ERROR_CHARS = 300
 
 
-def shown(name) -> str:
+def shown(name: object) -> str:
     """``name`` (a path or any text) with control characters escaped (``\\n``, ``\\x1b``...),
     so a file called ``"no\\nsuch"`` stays on its error's one line."""
     text = os.fsdecode(name) if isinstance(name, (bytes, os.PathLike)) else str(name)
@@ -52,7 +56,7 @@ def _with_article(noun: str) -> str:
 
 
 @contextmanager
-def reading(path, what: str = "file"):
+def reading(path: object, what: str = "file") -> Iterator[None]:
     """Turn the OSError of opening/reading ``path`` (a ``what``) into a one-line InputError."""
     name = shown(path)
     try:
@@ -76,7 +80,7 @@ def _file_type(mode: int) -> str:
     return "unknown type"
 
 
-def _refuse_unless_readable(path, mode: int, what: str, devices: bool) -> None:
+def _refuse_unless_readable(path: object, mode: int, what: str, devices: bool) -> None:
     if stat.S_ISREG(mode) or (devices and stat.S_ISCHR(mode)):
         return
     if stat.S_ISDIR(mode):
@@ -86,7 +90,7 @@ def _refuse_unless_readable(path, mode: int, what: str, devices: bool) -> None:
                      f"cannot be read as {_with_article(what)}")
 
 
-def open_input(path, what: str = "file", *, devices: bool = False) -> BinaryIO:
+def open_input(path: FileName, what: str = "file", *, devices: bool = False) -> BinaryIO:
     """``path`` opened for binary reading, only if it is a regular file (or, with
     ``devices``, a character device: the caller then reads a bounded count).
 

@@ -300,7 +300,7 @@ class Syndrome:
         """Bytes accessed, from SAS, when ISV says the syndrome is valid."""
         return 1 << self.sas if self.isv and self.sas is not None else None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """Every field plus the derived properties, for JSON."""
         out: dict[str, object] = {"hex": f"{self.value:#018x}"}
         out.update(asdict(self))
@@ -353,7 +353,7 @@ def _describe(s: Syndrome) -> list[str]:
     """The lines of str(Syndrome): a headline, then one line per field."""
     lines = [f"ESR_ELx {s.value:#018x}: {s.ec_name}"]
 
-    def row(label, span, value, meaning=""):
+    def row(label: str, span: tuple[int, int], value: int | None, meaning: str = "") -> None:
         nbits = span[0] - span[1] + 1
         shown = str(value) if nbits == 1 else f"{value:#0{-(-nbits // 4) + 2}x}"
         text = f"  {label:<12}{_span(*span):<9}{shown:<9}"
@@ -368,7 +368,7 @@ def _describe(s: Syndrome) -> list[str]:
     if not s.is_abort:
         return lines
     status = "DFSC" if s.is_data_abort else "IFSC"
-    row(status, DATA_ABORT_ISS["dfsc"], s.dfsc, s.dfsc_name)
+    row(status, DATA_ABORT_ISS["dfsc"], s.dfsc, s.dfsc_name or "")
     if s.is_data_abort:
         direction = ("write fault" if s.is_write_abort else
                      "read fault (cache maintenance sets WnR)" if s.wnr else "read fault")

@@ -10,10 +10,14 @@ means assumed writable, and the reason says so).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .classify import Classification, classify
 from .errors import InputError
 from .policies import DEFAULT_POLICY, accepts, check_policy
+
+if TYPE_CHECKING:
+    from .esr import Syndrome
 
 READ, WRITE, EXEC = "read", "write", "exec"
 
@@ -28,9 +32,9 @@ class Decision:
     policy: str
     reason: str
     classification: Classification
-    syndrome: object | None = None
+    syndrome: Syndrome | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {
             "reported": self.reported,
             "effective": self.effective,
@@ -40,7 +44,7 @@ class Decision:
         }
 
 
-def _reported_access(syndrome) -> tuple[str, str, bool]:
+def _reported_access(syndrome: Syndrome | None) -> tuple[str, str, bool]:
     """(access, why, from_el0_possible) as the ESR reports it."""
     if syndrome is None:
         return READ, "no ESR given, so the fault is taken as a data abort reported as a read", True

@@ -1,6 +1,11 @@
 """The vocabulary of memory kinds (docs/design.md, "Kinds")."""
 
 from enum import Enum
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 class Kind(str, Enum):
@@ -38,3 +43,5 @@ WRITING_KINDS = frozenset(
 #: Stable small integer codes for the vector classifier, in declaration order.
 KIND_CODES = {kind: code for code, kind in enumerate(Kind)}
 KINDS_BY_CODE = tuple(Kind)
+#: Kind codes of many words at once (the vector classifier's output).
+KindCodes: TypeAlias = "npt.NDArray[np.int8]"

@@ -76,7 +76,7 @@ def parse_int(text: str, what: str, *, hex_default: bool = False, bits: int = 64
     return value
 
 
-def _shown_value(value) -> str:
+def _shown_value(value: object) -> str:
     """A field's value for an error line: short, and never a huge int's decimal text."""
     if isinstance(value, str):
         return quoted(value)
@@ -115,7 +115,7 @@ def parse_size(text: str | int, what: str = "size", *, allow_zero: bool = False,
     return value
 
 
-def parse_field(value, what: str, limit: int) -> int:
+def parse_field(value: object, what: str, limit: int) -> int:
     """A number read from a data file (a trace's JSON or CSV field): an integer, or
     text in the parse_int rule; ``0 <= value < limit``."""
     if isinstance(value, bool):

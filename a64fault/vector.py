@@ -23,24 +23,34 @@ the GIL inside its ufuncs and ``take``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property, lru_cache
+from typing import Literal, TypeVar, overload
 
 import numpy as np
+import numpy.typing as npt
 
-from .kinds import KIND_CODES, Kind
+from .kinds import KIND_CODES, Kind, KindCodes
 from .patterns import TABLE_PATH, cache, default_table
+from .patterns.reader import TableError
 from .patterns.table import (
     AMBIGUOUS,
     NO_ROW,
     OUTSIDE_RUNS,
+    KeyArray,
+    RowCodes,
     Table,
-    TableError,
     build_index,
     keys_of,
     spread_key,
 )
-from .word import check_word_array
+from .word import WordArray, check_word_array
+
+#: The code arrays a gather fills: row codes (int16) or kind codes (int8).
+Code = TypeVar("Code", np.int8, np.int16)
+#: Per run outside the key: (lowest bit, width) of one ambiguous key's window.
+Windows = Sequence[tuple[int, int]]
 
 #: Words per chunk: its key temporaries stay in cache (128 K measured fastest here).
 CHUNK = 1 << 17
@@ -69,6 +79,24 @@ ARRAYS = ("row_kind", "row_form", "row_feature", "masks", "values", "row_index",
 
 class VectorTable:
     """Numpy arrays derived from a Table for the vector classifier."""
+
+    # Per row code + 1 (entry 0 stands for NO_ROW).
+    row_kind: KindCodes
+    row_form: npt.NDArray[np.int16]
+    row_feature: npt.NDArray[np.int16]
+    # Per row code.
+    masks: npt.NDArray[np.uint32]
+    values: npt.NDArray[np.uint32]
+    # Per wide key, then the second level (see _build_sub_tables).
+    row_index: RowCodes
+    slot_of: npt.NDArray[np.int16] | npt.NDArray[np.int32]
+    slot_start: npt.NDArray[np.int32]
+    win_shift: npt.NDArray[np.uint32]
+    win_mask: npt.NDArray[np.uint32]
+    win_place: npt.NDArray[np.uint32]
+    sub_rows: RowCodes
+    sub_kinds: KindCodes
+    ambiguous_keys: int
 
     def __init__(self, table: Table):
         self._table: Table | None = table
@@ -100,7 +128,7 @@ class VectorTable:
             self._table = default_table()
         return self._table
 
-    def cache_entry(self) -> tuple[dict[str, bytes], dict]:
+    def cache_entry(self) -> tuple[dict[str, bytes], dict[str, object]]:
         """(blobs, meta) to store this table's arrays in the on-disk cache."""
         arrays = {name: np.ascontiguousarray(getattr(self, name)) for name in ARRAYS}
         meta = {"arrays": {name: [a.dtype.str, list(a.shape)] for name, a in arrays.items()},
@@ -109,7 +137,7 @@ class VectorTable:
         return {name: a.tobytes() for name, a in arrays.items()}, meta
 
     @classmethod
-    def from_cache(cls, entry) -> VectorTable:
+    def from_cache(cls, entry: cache.Entry) -> VectorTable:
         """The table whose arrays ``entry`` (a verified cache entry) holds, without
         compiling the pattern table; raises KeyError/ValueError for a mismatch."""
         vt = cls.__new__(cls)
@@ -125,14 +153,14 @@ class VectorTable:
         return vt
 
     @cached_property
-    def kind_index(self) -> np.ndarray:
+    def kind_index(self) -> KindCodes:
         """Kind codes per wide-index entry, AMBIGUOUS kept (int8)."""
         index = self.row_index
         kinds = self.row_kind[index + 1]
         kinds[index == AMBIGUOUS] = AMBIGUOUS
         return kinds
 
-    def _build_sub_tables(self, index: np.ndarray) -> None:
+    def _build_sub_tables(self, index: RowCodes) -> None:
         """Second level for the ambiguous keys: one small sub-table per key.
 
         An ambiguous key's candidates fix a few bits outside the key (e.g.
@@ -148,15 +176,15 @@ class VectorTable:
         the windows decide).
         """
         ambiguous = np.flatnonzero(index == AMBIGUOUS)
-        slots: dict[tuple, int] = {}
-        slot_rows: list[tuple[int, list]] = []  # (sub-table start, windows)
+        slots: dict[tuple[tuple[int, ...], tuple[tuple[int, int], ...]], int] = {}
+        slot_rows: list[tuple[int, list[tuple[int, int]]]] = []  # (sub-table start, windows)
         slot_of = np.zeros(len(index), dtype=np.int32)
-        subs: list[np.ndarray] = []
+        subs: list[RowCodes] = []
         filled = 0
         for key in ambiguous.tolist():
             codes = self.table.candidate_codes(key)
             extra = int(np.bitwise_or.reduce(self.masks[codes]))
-            windows = []
+            windows: list[tuple[int, int]] = []
             for hi, lo in OUTSIDE_RUNS:
                 bits = [b for b in range(lo, hi + 1) if extra >> b & 1]
                 windows.append((bits[0], bits[-1] - bits[0] + 1) if bits else (lo, 0))
@@ -189,7 +217,7 @@ class VectorTable:
         self.sub_kinds = self.row_kind[self.sub_rows.astype(np.int32) + 1]
         self.ambiguous_keys = len(ambiguous)
 
-    def _sub_table(self, key: int, windows, codes: list[int]) -> np.ndarray:
+    def _sub_table(self, key: int, windows: Windows, codes: list[int]) -> RowCodes:
         """Winning row for each value of one ambiguous key's windows."""
         width = sum(span for _, span in windows)
         counter = np.arange(1 << width, dtype=np.uint32)
@@ -204,10 +232,16 @@ class VectorTable:
             winner[(words & self.masks[code]) == self.values[code]] = code
         return winner
 
-    def resolve(self, words: np.ndarray, keys: np.ndarray, kinds: bool = False) -> np.ndarray:
+    @overload
+    def resolve(self, words: WordArray, keys: KeyArray, kinds: Literal[False] = False) -> RowCodes: ...
+
+    @overload
+    def resolve(self, words: WordArray, keys: KeyArray, kinds: Literal[True]) -> KindCodes: ...
+
+    def resolve(self, words: WordArray, keys: KeyArray, kinds: bool = False) -> RowCodes | KindCodes:
         """Row codes (or, with ``kinds``, kind codes) for words whose keys are ambiguous."""
         slot = self.slot_of[keys]
-        offset = self.slot_start[slot].copy()
+        offset: npt.NDArray[np.int32] = self.slot_start[slot].copy()
         for run in range(len(OUTSIDE_RUNS)):
             window = (words >> self.win_shift[run][slot]) & self.win_mask[run][slot]
             offset += (window << self.win_place[run][slot]).astype(np.int32)
@@ -241,7 +275,7 @@ def _default_vector_table() -> VectorTable:
     return built
 
 
-def _run_chunks(n: int, work, threads: int | None) -> None:
+def _run_chunks(n: int, work: Callable[[int, int], None], threads: int | None) -> None:
     """Call ``work(start, stop)`` over pieces of the n words, on several threads.
 
     Pieces are several per thread (at most PIECE words), handed out as
@@ -259,8 +293,8 @@ def _run_chunks(n: int, work, threads: int | None) -> None:
             future.result()
 
 
-def _gather(words: np.ndarray, index: np.ndarray, out: np.ndarray, start: int, stop: int,
-            fix) -> None:
+def _gather(words: WordArray, index: npt.NDArray[Code], out: npt.NDArray[Code], start: int, stop: int,
+            fix: Callable[[WordArray, KeyArray], npt.NDArray[Code]]) -> None:
     """Wide-key gather from ``index`` for words[start:stop], then ``fix`` the ambiguous ones.
 
     The gather runs chunk by chunk (temporaries stay in cache); the ambiguous
@@ -269,7 +303,8 @@ def _gather(words: np.ndarray, index: np.ndarray, out: np.ndarray, start: int, s
     range, not per chunk.
     """
     keys = np.empty(min(CHUNK, stop - start), dtype=np.uint32)
-    where, picked = [], []
+    where: list[npt.NDArray[np.intp]] = []
+    picked: list[WordArray] = []
     for s in range(start, stop, CHUNK):
         e = min(s + CHUNK, stop)
         chunk, key = words[s:e], keys[:e - s]
@@ -286,7 +321,7 @@ def _gather(words: np.ndarray, index: np.ndarray, out: np.ndarray, start: int, s
         out[np.concatenate(where)] = fix(ambiguous, keys_of(ambiguous))
 
 
-def _output(out, length: int, dtype) -> np.ndarray:
+def _output(out: npt.NDArray[Code] | None, length: int, dtype: type[Code]) -> npt.NDArray[Code]:
     if out is None:
         return np.empty(length, dtype=dtype)
     if out.dtype != dtype or out.shape != (length,):
@@ -294,45 +329,45 @@ def _output(out, length: int, dtype) -> np.ndarray:
     return out
 
 
-def classify_rows(words, table: Table | None = None, threads: int | None = None,
-                  out: np.ndarray | None = None) -> np.ndarray:
+def classify_rows(words: npt.ArrayLike, table: Table | None = None, threads: int | None = None,
+                  out: RowCodes | None = None) -> RowCodes:
     """Row codes (int16, NO_ROW for none) of a uint32 word array (``out``: see classify_array)."""
     vt = vector_table(table)
-    words = check_word_array(words)
-    out = _output(out, len(words), np.int16)
-    _run_chunks(len(words), lambda s, e: _gather(words, vt.row_index, out, s, e, vt.resolve),
+    array = check_word_array(words)
+    rows = _output(out, len(array), np.int16)
+    _run_chunks(len(array), lambda s, e: _gather(array, vt.row_index, rows, s, e, vt.resolve),
                 threads)
-    return out
+    return rows
 
 
-def classify_array(words, table: Table | None = None, threads: int | None = None,
-                   out: np.ndarray | None = None) -> np.ndarray:
+def classify_array(words: npt.ArrayLike, table: Table | None = None, threads: int | None = None,
+                   out: KindCodes | None = None) -> KindCodes:
     """Kind codes (int8, see KIND_CODES) of a uint32 word array.
 
     ``out``, an int8 array as long as ``words``, is filled and returned
     instead of a new array (a fresh 100 MB array costs ~0.1 s of page faults).
     """
     vt = vector_table(table)
-    words = check_word_array(words)
-    out = _output(out, len(words), np.int8)
+    array = check_word_array(words)
+    kinds = _output(out, len(array), np.int8)
 
-    def fix(chunk, keys):
+    def fix(chunk: WordArray, keys: KeyArray) -> KindCodes:
         return vt.resolve(chunk, keys, kinds=True)
 
-    _run_chunks(len(words), lambda s, e: _gather(words, vt.kind_index, out, s, e, fix), threads)
-    return out
+    _run_chunks(len(array), lambda s, e: _gather(array, vt.kind_index, kinds, s, e, fix), threads)
+    return kinds
 
 
-def kinds_of_rows(rows: np.ndarray, table: Table | None = None) -> np.ndarray:
+def kinds_of_rows(rows: RowCodes, table: Table | None = None) -> KindCodes:
     """Kind codes (int8) of row codes."""
     return vector_table(table).row_kind[rows.astype(np.int32) + 1]
 
 
-def forms_of_rows(rows: np.ndarray, table: Table | None = None) -> np.ndarray:
+def forms_of_rows(rows: RowCodes, table: Table | None = None) -> npt.NDArray[np.int16]:
     """Form codes (int16, index into table.forms; -1 for none) of row codes."""
     return vector_table(table).row_form[rows.astype(np.int32) + 1]
 
 
-def features_of_rows(rows: np.ndarray, table: Table | None = None) -> np.ndarray:
+def features_of_rows(rows: RowCodes, table: Table | None = None) -> npt.NDArray[np.int16]:
     """Feature codes (int16, index into vector_table().features; 0 = None) of row codes."""
     return vector_table(table).row_feature[rows.astype(np.int32) + 1]

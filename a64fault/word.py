@@ -6,12 +6,16 @@ on a word (``check_word``) or an array of words (``check_word_array``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .errors import InputError
 
 if TYPE_CHECKING:
     import numpy as np
+    import numpy.typing as npt
+
+#: Instruction words as the vector paths hold them: a numpy uint32 array.
+WordArray: TypeAlias = "npt.NDArray[np.uint32]"
 
 WORD_BITS = 32
 WORD_BYTES = WORD_BITS // 8
@@ -29,7 +33,7 @@ def check_word(word: Any) -> int:
     return word
 
 
-def check_word_array(words: Any) -> np.ndarray:
+def check_word_array(words: Any) -> WordArray:
     """``words`` as a flat numpy uint32 array; InputError for values outside [0, 2**32)
     or anything that is not integers."""
     import numpy as np

@@ -39,7 +39,7 @@ class FormResult:
             return "excluded"
         return "full" if self.matched == self.total else "partial"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"form": self.form, "kind": self.kind.value, "feature": self.feature,
                 "total": self.total, "matched": self.matched,
                 "false_positive_words": self.false_positive_words,
@@ -90,7 +90,7 @@ class AuditResult:
         lines += [_form_line(f, f.false_negative_words) for f in fns]
         return lines
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {
             "predicate": self.predicate,
             "against": self.against,

@@ -59,10 +59,10 @@ def parse_predicate(text: str) -> CubeSet:
 class _Parser:
     """Recursive descent: union := inter ('|' inter)*; inter := unary ('&' unary)*."""
 
-    def __init__(self, tokens, text):
+    def __init__(self, tokens: list[tuple[str, Any]], text: str) -> None:
         self.tokens, self.text, self.pos, self.depth = tokens, text, 0, 0
 
-    def peek(self):
+    def peek(self) -> tuple[str | None, Any]:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else (None, None)
 
     def union(self) -> CubeSet:

@@ -7,14 +7,21 @@
   AArch64 ELF (imported on first use: it needs pyelftools).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .disasm import Text, decode
 from .words import Fetched, parse_bytes, parse_words, read_file_words
 
 __all__ = ["ElfImage", "Fetched", "Text", "decode", "parse_bytes", "parse_words",
            "read_file_words"]
 
+if TYPE_CHECKING:
+    from .elf import ElfImage
 
-def __getattr__(name):
+
+def __getattr__(name: str) -> type[ElfImage]:
     if name == "ElfImage":
         from .elf import ElfImage
 

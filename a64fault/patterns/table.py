@@ -20,14 +20,27 @@ path can start from a cached index (see patterns/cache.py) without it.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from ..word import WORD_BITS, WORD_ONES
 from .reader import Row, TableError
 
 if TYPE_CHECKING:
     import numpy as np
+    import numpy.typing as npt
+
+    from ..word import WordArray
+
+#: (high bit, low bit) ranges of a word, most significant first.
+BitRanges: TypeAlias = Sequence[tuple[int, int]]
+#: Per key range: (mask in the word, right shift, position in the key).
+KeyParts: TypeAlias = tuple[tuple[int, int, int], ...]
+#: Row codes of many words or keys (a row's position in Table.rows; NO_ROW, AMBIGUOUS).
+RowCodes: TypeAlias = "npt.NDArray[np.int16]"
+#: Lookup keys of many words.
+KeyArray: TypeAlias = "npt.NDArray[np.uint32]"
 
 #: (high bit, low bit) ranges of the lookup key, most significant first.
 KEY_RANGES = ((31, 21), (15, 10))
@@ -40,7 +53,7 @@ def _range_mask(hi: int, lo: int) -> int:
     return ((1 << (hi - lo + 1)) - 1) << lo
 
 
-def key_parts(ranges) -> tuple[tuple[int, int, int], ...]:
+def key_parts(ranges: BitRanges) -> KeyParts:
     """Per key range: (mask in the word, right shift, position in the key)."""
     parts, position = [], sum(hi - lo + 1 for hi, lo in ranges)
     for hi, lo in ranges:
@@ -50,7 +63,7 @@ def key_parts(ranges) -> tuple[tuple[int, int, int], ...]:
     return tuple(parts)
 
 
-def pack_key(word: int, parts) -> int:
+def pack_key(word: int, parts: KeyParts) -> int:
     """The bits of ``word`` selected by ``parts``, packed together."""
     key = 0
     for mask, shift, position in parts:
@@ -93,7 +106,7 @@ def _outside_runs() -> tuple[tuple[int, int], ...]:
 OUTSIDE_RUNS = _outside_runs()
 
 
-def keys_of(words: np.ndarray) -> np.ndarray:
+def keys_of(words: WordArray) -> KeyArray:
     """Vector form of key_of for a uint32 array."""
     import numpy as np
 
@@ -124,7 +137,7 @@ def check_overlaps(rows: list[Row]) -> None:
                 )
 
 
-def build_index(rows, ranges) -> np.ndarray:
+def build_index(rows: Sequence[Row], ranges: BitRanges) -> RowCodes:
     """Per key over ``ranges``: winning row code, NO_ROW or AMBIGUOUS (int16).
 
     ``rows`` are ordered most specific first (a row's position is its code).
@@ -148,7 +161,7 @@ def build_index(rows, ranges) -> np.ndarray:
     return best
 
 
-def _compatible_keys(key_mask: int, key_value: int, bits: int) -> np.ndarray:
+def _compatible_keys(key_mask: int, key_value: int, bits: int) -> npt.NDArray[np.int64]:
     """Every key that agrees with key_value on the bits of key_mask."""
     import numpy as np
 
@@ -163,7 +176,7 @@ def _compatible_keys(key_mask: int, key_value: int, bits: int) -> np.ndarray:
 class Table:
     """The rows plus the derived index used by the scalar and vector classifiers."""
 
-    def __init__(self, rows: list[Row], index: array | None = None):
+    def __init__(self, rows: list[Row], index: array[int] | None = None):
         """Compile ``rows``; ``index`` is a trusted prebuilt index (from the cache),
         in which case the overlap check, already passed when it was built, is skipped."""
         if index is None:
@@ -184,12 +197,12 @@ class Table:
         return tuple(dict.fromkeys(r.form for r in sorted(self.rows, key=lambda r: r.line)))
 
     @cached_property
-    def index_array(self) -> array:
+    def index_array(self) -> array[int]:
         """The index as a compact array('h'): what the cache stores."""
         return array("h", self._build_index().tobytes())
 
     @cached_property
-    def index(self) -> np.ndarray:
+    def index(self) -> RowCodes:
         """Per key: winning row code, NO_ROW or AMBIGUOUS (int16, 2**KEY_BITS entries)."""
         import numpy as np
 
@@ -200,7 +213,7 @@ class Table:
         """The index as a Python list: the fastest form for scalar lookups."""
         return self.index_array.tolist()
 
-    def _build_index(self) -> np.ndarray:
+    def _build_index(self) -> RowCodes:
         return build_index(self.rows, KEY_RANGES)
 
     @cached_property
