@@ -99,15 +99,16 @@ class Engine:
             raise RuntimeError(f"Capstone's cs_open failed (error {status})")
         self._disasm = lib.cs_disasm
         self._free = lib.cs_free
-        self._out = ctypes.c_void_p()
 
-    def _disasm_call(self, code, size: int, address: int, count: int) -> int:
-        n = self._disasm(self.handle, code, size, address, count, ctypes.byref(self._out))
+    def _disasm_call(self, code, size: int, address: int, count: int):
+        """(n, pointer to Capstone's n records): the caller frees them with _free."""
+        out = ctypes.c_void_p()  # one per call: the engine may be used from several threads
+        n = self._disasm(self.handle, code, size, address, count, ctypes.byref(out))
         if not n:
             status = self.lib.cs_errno(self.handle)
             if status != CS_ERR_OK:
                 raise RuntimeError(f"Capstone's cs_disasm failed (error {status})")
-        return n
+        return n, out
 
     def texts(self, code, size: int, address: int = 0,
               count: int = 0) -> list[tuple[int, int, str, str]]:
@@ -115,13 +116,13 @@ class Engine:
         gives them, for the instructions of ``code`` (bytes, or a ctypes
         pointer to ``size`` bytes) at ``address``, up to the first it cannot
         decode (at most ``count``; 0 = no limit)."""
-        n = self._disasm_call(code, size, address, count)
+        n, out = self._disasm_call(code, size, address, count)
         if not n:
             return []
         try:
-            records = ctypes.string_at(self._out, n * self.layout.record_size)
+            records = ctypes.string_at(out, n * self.layout.record_size)
         finally:
-            self._free(self._out, n)
+            self._free(out, n)
         (record_size, _id_at, address_at, size_at, mnemonic_at, mnemonic_size, op_str_at,
          op_str_size) = self.layout
         order = sys.byteorder
@@ -139,19 +140,19 @@ class Engine:
     def ids(self, code, size: int) -> list[int]:
         """The instruction ids of the instructions of ``code`` (as for texts())
         up to the first that Capstone cannot decode, read in Capstone's memory."""
-        n = self._disasm_call(code, size, 0, 0)
+        n, out = self._disasm_call(code, size, 0, 0)
         if not n:
             return []
         record_size, id_at = self.layout.record_size, self.layout.id_at
         try:
-            records = (ctypes.c_char * (n * record_size)).from_address(self._out.value or 0)
+            records = (ctypes.c_char * (n * record_size)).from_address(out.value or 0)
             view = memoryview(records).cast("B")
             if id_at % 4 == 0 and record_size % 4 == 0:
                 return view[id_at:].cast("I")[::record_size // 4].tolist()
             return [int.from_bytes(view[b + id_at:b + id_at + 4], sys.byteorder)
                     for b in range(0, n * record_size, record_size)]
         finally:
-            self._free(self._out, n)
+            self._free(out, n)
 
 
 def _library_path() -> str | None:
