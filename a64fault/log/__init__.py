@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import open_input, reading
@@ -21,7 +22,7 @@ from .records import LiveRecord, Report
 from .resolve import Resolver
 
 
-def read_path(path, found: Found | None = None) -> Found:
+def read_path(path: str | os.PathLike[str], found: Found | None = None) -> Found:
     """Every report and record in the file at path (InputError if it cannot be read)."""
     path = Path(path)
     with open_input(path, "log file") as handle, reading(path, "log file"):

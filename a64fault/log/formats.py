@@ -83,7 +83,7 @@ BAD_STACK_FAR = re.compile(rf"\bFAR: 0x{HEX}")
 
 # --- block fields -------------------------------------------------------------
 #: fault.c mem_abort_decode/data_abort_decode (4.19, 6.1, mainline), one printed line each.
-FIELD_LINES: list[tuple[re.Pattern, tuple[str, ...]]] = [
+FIELD_LINES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
     (re.compile(rf"\bESR = 0x{HEX}"), ("ESR",)),                      # 4.14+
     # 6.1: "  EC = 0x%02lx: %s, IL = %u bits"; 4.19: "  Exception class = %s, IL ..."
     (re.compile(rf"\bEC = 0x{HEX}: (.+?), IL = (\d+) bits"), ("EC", "EC_name", "IL")),
@@ -139,12 +139,12 @@ def name(text: str | None) -> str | None:
     return text.strip() if text and text.strip() else None
 
 
-def kernel_fault(m: re.Match, report: Report) -> None:
+def kernel_fault(m: re.Match[str], report: Report) -> None:
     report.kind, report.el = "oops", KERNEL
     report.message, report.far = m[1], int(m[2], 16)
 
 
-def user_old(m: re.Match, report: Report) -> None:
+def user_old(m: re.Match[str], report: Report) -> None:
     report.kind, report.el = "user", USER
     report.process, report.pid = m[1], int(m[2])
     report.message, report.far = m[3], int(m[5], 16)
@@ -153,7 +153,7 @@ def user_old(m: re.Match, report: Report) -> None:
     report.vma = vma(m[7])
 
 
-def user_new(m: re.Match, report: Report) -> None:
+def user_new(m: re.Match[str], report: Report) -> None:
     report.kind, report.el = "user", USER
     report.process, report.pid = m[1], int(m[2])
     if m[4]:
@@ -165,18 +165,18 @@ def user_new(m: re.Match, report: Report) -> None:
     report.vma = vma(m[6])
 
 
-def unhandled_old(m: re.Match, report: Report) -> None:
+def unhandled_old(m: re.Match[str], report: Report) -> None:
     report.kind, report.message = "unhandled", m[1]
     report.printed["FSC_name"] = m[1]
     report.printed["esr"] = report.esr = int(m[2], 16)
     report.far = int(m[3], 16)
 
 
-def unhandled_at(m: re.Match, report: Report) -> None:
+def unhandled_at(m: re.Match[str], report: Report) -> None:
     report.kind, report.el, report.far = "unhandled", KERNEL, int(m[1], 16)
 
 
-def bad_mode(m: re.Match, report: Report) -> None:
+def bad_mode(m: re.Match[str], report: Report) -> None:
     report.kind, report.message = "bad-mode", f"Bad mode in {m[1]} handler"
     report.cpu = int(m[2]) if m[2] else None
     report.printed["esr"] = report.esr = int(m[3], 16)
@@ -184,27 +184,30 @@ def bad_mode(m: re.Match, report: Report) -> None:
         report.printed["EC_name"] = m[4].strip()
 
 
-def serror(m: re.Match, report: Report) -> None:
+def serror(m: re.Match[str], report: Report) -> None:
     report.kind, report.message, report.cpu = "serror", "SError Interrupt", int(m[1])
     report.printed["esr"] = report.esr = int(m[2], 16)
     if m[3]:
         report.printed["EC_name"] = m[3].strip()
 
 
-def bad_stack(m: re.Match, report: Report) -> None:
+def bad_stack(m: re.Match[str], report: Report) -> None:
     report.kind, report.el, report.message = "stack-overflow", KERNEL, "kernel stack overflow"
     report.printed["esr"] = report.esr = int(m[1], 16)
     report.printed["EC_name"] = m[2].strip()
 
 
-def unhandled_exception(m: re.Match, report: Report) -> None:
+def unhandled_exception(m: re.Match[str], report: Report) -> None:
     report.kind, report.message = "unhandled-exception", f"Unhandled {m[1]} exception"
     report.cpu = int(m[2])
     report.printed["esr"] = report.esr = int(m[3], 16)
     report.printed["EC_name"] = m[4].strip()
 
 
-HEADERS: list[tuple[re.Pattern, Callable[[re.Match, Report], None]]] = [
+#: Fills a new Report from its header line's match.
+Build = Callable[[re.Match[str], Report], None]
+
+HEADERS: list[tuple[re.Pattern[str], Build]] = [
     (KERNEL_FAULT, kernel_fault),
     (USER_OLD, user_old),
     (USER_NEW, user_new),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from .. import esr as esr_module
 from ..esr import ABORT_ISS2, DATA_ABORT_ISS, KERNEL_EC_NAMES, KERNEL_FAULT_NAMES, bits
@@ -39,10 +40,13 @@ def _fault_names(s: esr_module.Syndrome) -> tuple[str, ...]:
     return (KERNEL_FAULT_NAMES[code], f"unknown {code}")
 
 
+#: What the decode gives for a printed field: a number, or the names a kernel may print.
+Decoded: TypeAlias = "int | tuple[str, ...]"
+
 #: printed key -> (the label the kernel prints, value decoded from the ESR).
 #: A name's value is a tuple: the name 6.x prints first, then the other names
 #: some kernel version prints for the same value.
-PRINTED: dict[str, tuple[str, Callable]] = {
+PRINTED: dict[str, tuple[str, Callable[[esr_module.Syndrome], Decoded]]] = {
     "ESR": ("ESR", lambda s: s.value),
     "esr": ("esr", lambda s: s.value),
     "oops_code": ("Internal error code", lambda s: s.value),
@@ -82,7 +86,7 @@ class Mismatch:
     printed: int | str
     decoded: int | str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"field": self.field, "printed": self.printed, "decoded": self.decoded}
 
     def __str__(self) -> str:
@@ -90,20 +94,20 @@ class Mismatch:
         return f"kernel printed {label} = {_show(self.printed)}, the ESR decodes to {_show(self.decoded)}"
 
 
-def _show(value) -> str:
+def _show(value: int | str) -> str:
     if isinstance(value, int) and value > 9:
         return f"{value:#x}"
     return str(value)
 
 
-def expected(key: str, syndrome: esr_module.Syndrome):
+def expected(key: str, syndrome: esr_module.Syndrome) -> Decoded:
     """What the decode says for printed field ``key`` (an int, or a tuple of names)."""
     return PRINTED[key][1](syndrome)
 
 
-def compare(printed: dict, syndrome: esr_module.Syndrome) -> list[Mismatch]:
+def compare(printed: dict[str, int | str], syndrome: esr_module.Syndrome) -> list[Mismatch]:
     """Each printed field that disagrees with the decode of ``syndrome``, in printing order."""
-    out = []
+    out: list[Mismatch] = []
     for key, value in printed.items():
         if key not in PRINTED:
             continue

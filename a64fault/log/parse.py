@@ -108,7 +108,8 @@ class LineReader:
             self.found.records.append(record)
         return record is not None
 
-    def _header(self, lineno: int, line: str, patterns) -> bool:
+    def _header(self, lineno: int, line: str,
+                patterns: list[tuple[re.Pattern[str], formats.Build]]) -> bool:
         for pattern, build in patterns:
             found = pattern.search(line)
             if found:
@@ -136,7 +137,8 @@ class LineReader:
             self._report(lineno, line[:found.start()], "ESR")
         return found is not None
 
-    def _field(self, lineno: int, line: str, fields) -> bool:
+    def _field(self, lineno: int, line: str,
+               fields: list[tuple[re.Pattern[str], tuple[str, ...]]]) -> bool:
         for pattern, keys in fields:
             found = pattern.search(line)
             if found:
@@ -223,7 +225,7 @@ class LineReader:
             self.blocks.close(ended.caller)
         return True
 
-    def _pc(self, lineno: int, line: str, found: re.Match, pattern: re.Pattern) -> None:
+    def _pc(self, lineno: int, line: str, found: re.Match[str], pattern: re.Pattern[str]) -> None:
         caller = formats.prefix_facts(line[:found.start()])[1]
         report = self.blocks.current(caller, lineno, None)
         if report is None:
@@ -250,24 +252,28 @@ class LineReader:
         return self.found
 
 
-def _fields(*labels: str):
+#: Reads one line (reader, line number, text); False when it found nothing there.
+Matcher = Callable[[LineReader, int, str], bool]
+
+
+def _fields(*labels: str) -> Matcher:
     chosen = [entry for entry in formats.FIELD_LINES if entry[1][0] in labels]
     return lambda reader, lineno, line: reader._field(lineno, line, chosen)
 
 
-def _headers(*patterns: re.Pattern):
+def _headers(*patterns: re.Pattern[str]) -> Matcher:
     chosen = [entry for entry in formats.HEADERS if entry[0] in patterns]
     return lambda reader, lineno, line: reader._header(lineno, line, chosen)
 
 
-def _call(method):
+def _call(method: Matcher) -> Matcher:
     return lambda reader, lineno, line: method(reader, lineno, line)
 
 
 #: Key phrase (bytes regex) of each kind of line -> the matchers that read it. The
 #: prefilter is their alternation: one C-speed scan finds every candidate line, and
 #: the phrase found picks the few matchers to run on it.
-_DISPATCH: list[tuple[bytes, Callable]] = [
+_DISPATCH: list[tuple[bytes, Matcher]] = [
     (rb"Unable to handle kernel", _headers(formats.KERNEL_FAULT)),
     (rb"nhandled ", _headers(formats.USER_OLD, formats.USER_NEW, formats.UNHANDLED_OLD, formats.UNHANDLED_AT,
                             formats.UNHANDLED_EXC)),

@@ -25,8 +25,8 @@ class Vma:
     size: int
     offset: int | None = None
 
-    def to_dict(self) -> dict:
-        out = {"name": self.name, "start": f"{self.start:#x}", "size": f"{self.size:#x}"}
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"name": self.name, "start": f"{self.start:#x}", "size": f"{self.size:#x}"}
         if self.offset is not None:
             out["offset"] = f"{self.offset:#x}"
         return out

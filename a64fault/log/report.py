@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
+from typing import TypedDict
 
 from .explain import Explained, PcReport
+
+
+class _FaultCounts(TypedDict):
+    faults: int
+    by_exception_class: dict[str, int]
+    by_fault_type: dict[str, int]
+    by_access: dict[str, int]
+    by_kind: dict[str, int]
+    atomic_read_faults: int
+
+
+class SummaryCounts(_FaultCounts, total=False):
+    """summary_counts(): the live_* keys only when live records were counted."""
+
+    live_records: int
+    live_pcs: int
+    live_double_faults: int
+    live_atomic_read_faults: int
 
 
 def _hex(value: int | None) -> str | None:
     return None if value is None else f"{value:#x}"
 
 
-def to_json(done: Explained) -> dict:
+def to_json(done: Explained) -> dict[str, object]:
     """The JSON object of one fault (the fields `a64fault log --json` prints)."""
     report = done.report
     classification = done.classification
@@ -103,7 +123,7 @@ def to_text(done: Explained) -> str:
 ATOMIC_KINDS = ("atomic-rmw", "compare-and-swap")
 
 
-def summary_counts(explained: list[Explained], per_pc: list[PcReport] | None = None) -> dict:
+def summary_counts(explained: list[Explained], per_pc: list[PcReport] | None = None) -> SummaryCounts:
     """Counts by exception class, fault type, access and kind, and the read faults taken
     by atomic read-modify-write instructions (the double-fault candidates)."""
     by_class: Counter[str] = Counter()
@@ -129,7 +149,7 @@ def summary_counts(explained: list[Explained], per_pc: list[PcReport] | None = N
         by_kind[kind] += 1
         if access == "read" and kind in ATOMIC_KINDS:
             atomic_reads += 1
-    out = {
+    out: SummaryCounts = {
         "faults": len(explained),
         "by_exception_class": dict(by_class.most_common()),
         "by_fault_type": dict(by_type.most_common()),
@@ -147,14 +167,14 @@ def summary_counts(explained: list[Explained], per_pc: list[PcReport] | None = N
     return out
 
 
-def summary(counts: dict) -> str:
+def summary(counts: SummaryCounts) -> str:
     """summary_counts() as text."""
     out = [f"faults: {counts['faults']}"]
-    for title, key in (("by exception class", "by_exception_class"),
-                       ("by fault type", "by_fault_type"), ("by access", "by_access"),
-                       ("by instruction kind", "by_kind")):
+    for title, by in (("by exception class", counts["by_exception_class"]),
+                      ("by fault type", counts["by_fault_type"]), ("by access", counts["by_access"]),
+                      ("by instruction kind", counts["by_kind"])):
         out.append(f"{title}:")
-        out += [f"  {count:6d}  {name}" for name, count in counts[key].items()]
+        out += [f"  {count:6d}  {name}" for name, count in by.items()]
     out.append("read faults taken by atomic read-modify-write instructions "
                f"(double-fault candidates): {counts['atomic_read_faults']}")
     if "live_records" in counts:
@@ -164,7 +184,7 @@ def summary(counts: dict) -> str:
     return "\n".join(out)
 
 
-def pc_to_json(item: PcReport) -> dict:
+def pc_to_json(item: PcReport) -> dict[str, object]:
     count = item.count
     return {
         "record": "instruction",
@@ -203,5 +223,5 @@ def pc_table(items: list[PcReport]) -> str:
     return "\n".join(lines)
 
 
-def dumps(obj: dict) -> str:
+def dumps(obj: Mapping[str, object]) -> str:
     return json.dumps(obj, sort_keys=False)

@@ -20,11 +20,16 @@ kernel pc, ``--vmlinux`` at ``sym+off`` (or the pc itself); for a user pc,
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, open_input, reading
 from .records import Vma
+
+if TYPE_CHECKING:
+    from ..decoder.elf import ElfImage
 
 PAGE_BYTES = 4096
 #: A task's comm holds 15 characters (TASK_COMM_LEN 16 with the NUL).
@@ -52,9 +57,9 @@ class MapsLine:
     path: str
 
 
-def read_maps(path) -> list[MapsLine]:
+def read_maps(path: str | os.PathLike[str]) -> list[MapsLine]:
     """The mappings of a /proc/PID/maps copy; InputError naming the first bad line."""
-    lines = []
+    lines: list[MapsLine] = []
     with open_input(path, "maps file") as raw, reading(path, "maps file"), \
             io.TextIOWrapper(raw, encoding="utf-8", errors="replace") as handle:
         for number, text in enumerate(handle, 1):
@@ -74,8 +79,9 @@ def read_maps(path) -> list[MapsLine]:
 class Resolver:
     """Instruction lookup for user pcs (``elf``, ``maps``, ``base``) and kernel pcs (``vmlinux``)."""
 
-    def __init__(self, elf=None, maps: list[MapsLine] | None = None, base: int | None = None,
-                 vmlinux=None, modules: dict | None = None):
+    def __init__(self, elf: ElfImage | None = None, maps: list[MapsLine] | None = None,
+                 base: int | None = None, vmlinux: ElfImage | None = None,
+                 modules: dict[str, ElfImage] | None = None) -> None:
         self.elf = elf
         self.maps = maps or []
         self.base = base
@@ -84,20 +90,22 @@ class Resolver:
         self.modules = modules or {}
         self._elf_name = Path(elf.path).name if elf is not None else None
 
-    def _elf_word(self, image, address: int, how: str) -> Lookup:
+    def _elf_word(self, image: ElfImage, address: int, how: str) -> Lookup:
         try:
             return Lookup(image.word_at(address), how, address)
         except InputError as error:
             return Lookup(None, note=str(error))
 
-    def _file_offset_to_address(self, offset: int) -> int | None:
-        for _name, vaddr, file_offset, size in self.elf.executable_ranges():
+    @staticmethod
+    def _file_offset_to_address(elf: ElfImage, offset: int) -> int | None:
+        for _name, vaddr, file_offset, size in elf.executable_ranges():
             if file_offset <= offset < file_offset + size:
-                return vaddr + offset - file_offset
+                return int(vaddr + offset - file_offset)
         return None
 
-    def _lowest_exec_page(self) -> int | None:
-        ranges = self.elf.executable_ranges()
+    @staticmethod
+    def _lowest_exec_page(elf: ElfImage) -> int | None:
+        ranges = elf.executable_ranges()
         return min(vaddr for _n, vaddr, _o, _s in ranges) // PAGE_BYTES * PAGE_BYTES \
             if ranges else None
 
@@ -115,7 +123,7 @@ class Resolver:
         if self.maps:
             for line in self.maps:
                 if line.start <= pc < line.end and Path(line.path).name == self._elf_name:
-                    address = self._file_offset_to_address(pc - line.start + line.offset)
+                    address = self._file_offset_to_address(self.elf, pc - line.start + line.offset)
                     if address is None:
                         return Lookup(None, note=f"pc {pc:#x} is not in an executable section "
                                                  f"of {self._elf_name}")
@@ -127,7 +135,7 @@ class Resolver:
             if Path(vma.name).name != self._elf_name:
                 return Lookup(None, note=f"pc {pc:#x} is in {vma.name}, not {self._elf_name}")
             if vma.offset is not None:
-                address = self._file_offset_to_address(vma.offset)
+                address = self._file_offset_to_address(self.elf, vma.offset)
                 if address is None:
                     return Lookup(None, note=f"file offset {vma.offset:#x} is not in an "
                                              f"executable section of {self._elf_name}")
@@ -138,7 +146,7 @@ class Resolver:
                                          f"printed ({vma.name}[{vma.start:x}+{vma.size:x}])")
             if self.elf.elf_type != "ET_EXEC":
                 # The pc executes there, so the mapping holds the executable segment.
-                page = self._lowest_exec_page()
+                page = self._lowest_exec_page(self.elf)
                 if page is None:
                     return Lookup(None, note=f"{self._elf_name} has no executable section")
                 return self._elf_word(self.elf, pc - vma.start + page,
@@ -174,5 +182,5 @@ class Resolver:
         if module:
             return Lookup(None, note="no symbol printed for the module pc")
         if pc is not None:
-            return self._elf_word(self.vmlinux, pc, "--vmlinux at the pc")
+            return self._elf_word(image, pc, "--vmlinux at the pc")  # image is vmlinux here
         return Lookup(None, note="no pc printed")

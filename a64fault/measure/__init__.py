@@ -16,6 +16,7 @@ Library use, e.g. to measure a patched kernel::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import product
 
 from .compare import Comparison, compare
@@ -25,7 +26,8 @@ from .qemu import boot
 from .report import Report, parse
 
 
-def jobs_for(workloads, sizes, thps, mthp: dict[int, str] | None = None) -> list[Job]:
+def jobs_for(workloads: Iterable[str], sizes: Iterable[int], thps: Iterable[str],
+             mthp: dict[int, str] | None = None) -> list[Job]:
     """Every workload x size x THP mode, in that nesting order."""
     return [Job(workload, size, thp, mthp=dict(mthp or {}))
             for workload, size, thp in product(workloads, sizes, thps)]

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..model import Setup, simulate
 from .counters import COUNTERS, mthp_counters
-from .report import Report
+from .report import ProbeRecord, Report
+
+if TYPE_CHECKING:
+    from ..model.runner import ResultRow
 
 POLICY = "none"
 
@@ -27,18 +31,18 @@ class Comparison:
     page_size: int
     workload: str
     thp: str
-    mthp: dict
+    mthp: dict[int, str]
     size_bytes: int
     counters: list[tuple[str, int | None, int | None]] = field(default_factory=list)
     model_error: str | None = None  # why the model could not run this setting
     policy: str = POLICY            # the model's fault policy
 
     @property
-    def measured(self) -> dict:
+    def measured(self) -> dict[str, int]:
         return {name: value for name, value, _ in self.counters if value is not None}
 
     @property
-    def model(self) -> dict:
+    def model(self) -> dict[str, int]:
         return {name: value for name, _, value in self.counters if value is not None}
 
     @property
@@ -50,8 +54,9 @@ class Comparison:
     def differences(self) -> list[str]:
         return [name for name, a, b in self.counters if a is not None and b is not None and a != b]
 
-    def as_json(self) -> dict:
-        data = {"kernel": self.kernel, "model_kernel": self.model_kernel, "policy": self.policy,
+    def as_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+                "kernel": self.kernel, "model_kernel": self.model_kernel, "policy": self.policy,
                 "page_size": self.page_size, "workload": self.workload, "thp": self.thp,
                 "mthp": {str(k): v for k, v in self.mthp.items()}, "size_bytes": self.size_bytes,
                 "measured": self.measured, "model": self.model, "equal": self.equal}
@@ -60,15 +65,16 @@ class Comparison:
         return data
 
 
-def effective_thp(run: dict) -> str:
+def effective_thp(run: ProbeRecord) -> str:
     """The top-level THP mode the run had (``keep`` runs: whatever was set)."""
-    return run["thp"] if run["thp"] != "keep" else run["settings"]["enabled"]
+    mode: str = run["thp"] if run["thp"] != "keep" else run["settings"]["enabled"]
+    return mode
 
 
-def effective_mthp(run: dict, pmd_size: int) -> dict[int, str]:
+def effective_mthp(run: ProbeRecord, pmd_size: int) -> dict[int, str]:
     """{KiB: mode} of the mTHP sizes whose mode is not the boot default (the
     PMD size: inherit; the others: never)."""
-    modes = {}
+    modes: dict[int, str] = {}
     for key, mode in run.get("settings", {}).items():
         match = re.fullmatch(r"hugepages-(\d+)kB", key)
         if match:
@@ -78,7 +84,7 @@ def effective_mthp(run: dict, pmd_size: int) -> dict[int, str]:
     return modes
 
 
-def model_row(run: dict, report: Report, policy: str = POLICY) -> dict:
+def model_row(run: ProbeRecord, report: Report, policy: str = POLICY) -> ResultRow:
     """The model's row for ``run`` on the booted release under ``policy`` (InputError when it
     cannot model it)."""
     mthp: dict[int | str, str] = {kb: mode for kb, mode in effective_mthp(run, report.pmd_size).items()}
@@ -88,7 +94,7 @@ def model_row(run: dict, report: Report, policy: str = POLICY) -> dict:
     return simulate(setup, kernels=[report.release], policies=[policy])[0]
 
 
-def compare_run(run: dict, report: Report, policy: str = POLICY) -> Comparison:
+def compare_run(run: ProbeRecord, report: Report, policy: str = POLICY) -> Comparison:
     """Measured against modelled counters for one probe run; ``policy`` is the model's
     fault policy (``atomic`` for a kernel with the fault-handler patch)."""
     comparison = Comparison(report.release, "", report.page_size, run["workload"],

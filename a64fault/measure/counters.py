@@ -37,8 +37,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-Getter = Callable[[dict], "int | None"]
+if TYPE_CHECKING:
+    from ..model.runner import ResultRow
+    from .report import ProbeRecord
+
+#: A counter's value in a model row (None when the row does not provide it).
+Getter = Callable[["ResultRow"], "int | None"]
+#: A counter's value in a probe run, given the page and PMD sizes.
+Measured = Callable[["ProbeRecord", int, int], "int | None"]
 
 
 @dataclass(frozen=True)
@@ -47,37 +55,39 @@ class Counter:
     (None when that side does not provide it)."""
 
     name: str
-    measured: Callable[[dict, int, int], int | None]   # (run, page size, PMD size)
+    measured: Measured
     model: Getter
 
 
-def _event(name: str):
+def _event(name: str) -> Measured:
     return lambda run, page, pmd: run["counters"].get(name)
 
 
 def _row(*keys: str) -> Getter:
     """The sum of model row keys (None if the row has none of them)."""
-    def get(row: dict):
+    def get(row: ResultRow) -> int | None:
         values = [row[key] for key in keys if key in row]
         return sum(values) if values else None
     return get
 
 
-def _private_pages(run, page, pmd):
-    in_folios = sum(int(kb) * 1024 // page * n for kb, n in run["mapping"]["folios"].items())
-    return run["mapping"]["private"] - in_folios
+def _private_pages(run: ProbeRecord, page: int, pmd: int) -> int:
+    in_folios: int = sum(int(kb) * 1024 // page * n for kb, n in run["mapping"]["folios"].items())
+    private: int = run["mapping"]["private"]  # the probe prints page counts as JSON integers
+    return private - in_folios
 
 
-def _pmd_thps(run, page, pmd):
-    kb = run["mapping"]["anon_huge_kb"]
+def _pmd_thps(run: ProbeRecord, page: int, pmd: int) -> int | None:
+    kb: int = run["mapping"]["anon_huge_kb"]
     return None if kb < 0 else kb * 1024 // pmd
 
 
-def _huge_zero_pmds(run, page, pmd):
-    return run["mapping"]["huge_zero_page"] * page // pmd
+def _huge_zero_pmds(run: ProbeRecord, page: int, pmd: int) -> int:
+    pages: int = run["mapping"]["huge_zero_page"]
+    return pages * page // pmd
 
 
-def _mapping(key: str):
+def _mapping(key: str) -> Measured:
     return lambda run, page, pmd: run["mapping"][key]
 
 
@@ -97,7 +107,7 @@ COUNTERS = (
 )
 
 
-def mthp_counters(run: dict, row: dict | None, pmd: int) -> list[tuple[str, int, int | None]]:
+def mthp_counters(run: ProbeRecord, row: ResultRow | None, pmd: int) -> list[tuple[str, int, int | None]]:
     """(name, measured, model) for each mTHP size below the PMD size that either
     side saw: ``mthp_alloc[64K]`` (stats/anon_fault_alloc against the row's
     ``mthp`` {size: allocations}) and ``mthp_folios[64K]`` (folios mapped at the

@@ -32,7 +32,7 @@ class Job:
     stride: int = 0
     mthp: dict[int, str] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.workload not in PROBE_WORKLOADS:
             raise InputError(f"the probe has no workload {self.workload!r}: "
                              f"choose from {', '.join(PROBE_WORKLOADS)}")

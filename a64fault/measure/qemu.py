@@ -61,7 +61,7 @@ def command(image: Path, initrd: Path, *, memory_mb: int = DEFAULT_MEMORY_MB,
             "-append", f"{APPEND} {append}".strip(), *extra_args]
 
 
-def boot(image: str | os.PathLike, jobs: list[Job], *, memory_mb: int = DEFAULT_MEMORY_MB,
+def boot(image: str | os.PathLike[str], jobs: list[Job], *, memory_mb: int = DEFAULT_MEMORY_MB,
          timeout: float = DEFAULT_TIMEOUT, qemu: str | None = None,
          extra_args: tuple[str, ...] = (), append: str = "",
          probe: bytes | None = None) -> Report:

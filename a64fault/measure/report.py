@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any, TypeAlias, cast
 
 from ..errors import InputError
 
@@ -20,27 +21,32 @@ PREFIX = "A64FAULT "
 TAIL_LINES = 8
 
 
+#: One line of the probe's report as json.loads read it (kind ``system`` or ``run``): a
+#: JSON object whose fields are read by key where they are used.
+ProbeRecord: TypeAlias = dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Report:
     """A parsed probe report: the system line and one dict per run."""
 
-    system: dict
-    runs: list[dict]
+    system: ProbeRecord
+    runs: list[ProbeRecord]
     console: str = ""              # the whole console text, when booted
     seconds: float = 0.0           # wall time of the boot or native run
-    command: tuple = ()            # the command that produced it
+    command: tuple[str, ...] = ()  # the command that produced it
 
     @property
     def release(self) -> str:
-        return self.system["release"]
+        return cast(str, self.system["release"])  # present: checked by parse()
 
     @property
     def page_size(self) -> int:
-        return self.system["page_size"]
+        return cast(int, self.system["page_size"])
 
     @property
     def pmd_size(self) -> int:
-        return self.system["pmd_size"]
+        return cast(int, self.system["pmd_size"])
 
 
 def _tail(text: str) -> str:
@@ -56,7 +62,9 @@ def parse(console: str) -> Report:
     except StopIteration:
         raise InputError(f"no probe report on the console (the kernel or probe did not "
                          f"start?): {_tail(console)}") from None
-    system, runs, ended = None, [], False
+    system: ProbeRecord | None = None
+    runs: list[ProbeRecord] = []
+    ended = False
     for number, line in enumerate(lines[start + 1:], start=start + 2):
         stripped = line.strip()
         if stripped == END:

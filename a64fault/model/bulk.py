@@ -20,11 +20,13 @@ every equal block. The cost grows with the distinct blocks, not the accesses.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from .counters import Counters
-from .cpu import run_program
+from .cpu import Program, run_program
 from .kernel import FaultContext
 from .state import Pmd, Pte, Region, RegionState
 
@@ -33,9 +35,16 @@ PTES_BY_CODE = (Pte.NONE, Pte.ZERO, Pte.PRIVATE, Pte.LARGE)
 PTE_CODES = {pte: code for code, pte in enumerate(PTES_BY_CODE)}
 #: Pages every access completes on: nothing to run there.
 WRITABLE = (Pte.PRIVATE, Pte.LARGE)
+#: PTEs as PTE_CODES, one per page of a table or block.
+PteCodes: TypeAlias = npt.NDArray[np.int8]
+#: Page numbers (within a region, or in the address space).
+Pages: TypeAlias = npt.NDArray[np.int64]
+#: A region's first page run on its own: (state after, counters, the PTE codes when the
+#: PMD became a table, else None).
+FirstPage: TypeAlias = tuple[RegionState, Counters, "PteCodes | None"]
 
 
-def touched_pages(offset: int, count: int, stride: int, page_shift: int) -> np.ndarray:
+def touched_pages(offset: int, count: int, stride: int, page_shift: int) -> Pages:
     """The distinct pages, in order, of ``count`` accesses from ``offset`` every ``stride`` bytes."""
     if count == 1:  # one access: the stride (maybe past int64, e.g. --stride 2^63) is unused
         return np.array([offset >> page_shift], dtype=np.int64)
@@ -45,13 +54,13 @@ def touched_pages(offset: int, count: int, stride: int, page_shift: int) -> np.n
     return np.arange(offset >> page_shift, (last >> page_shift) + 1, dtype=np.int64)
 
 
-def codes_of(state: RegionState) -> np.ndarray:
+def codes_of(state: RegionState) -> PteCodes:
     """A table state's PTEs as an int8 array of PTE_CODES."""
     return np.repeat(np.array([PTE_CODES[pte] for _, pte in state.ptes], dtype=np.int8),
                      [n for n, _ in state.ptes])
 
 
-def table_state(codes: np.ndarray) -> RegionState:
+def table_state(codes: PteCodes) -> RegionState:
     """The TABLE RegionState of an array of PTE codes, run-length encoded."""
     changes = (np.flatnonzero(codes[1:] != codes[:-1]) + 1).tolist()
     starts = [0, *changes]
@@ -64,14 +73,17 @@ def table_state(codes: np.ndarray) -> RegionState:
 class RegionSweep:
     """Runs one program over chosen pages of regions that share a fault context."""
 
-    def __init__(self, ops: tuple, template: FaultContext, policy: str, page_shift: int,
-                 ptes_per_table: int):
+    def __init__(self, ops: Program, template: FaultContext, policy: str, page_shift: int,
+                 ptes_per_table: int) -> None:
         self.ops, self.template, self.policy = ops, template, policy
         self.page_shift, self.ptes_per_table = page_shift, ptes_per_table
         self.block_order = max(template.mthp_orders, default=0)
-        self._regions: dict = {}
-        self._blocks: dict = {}
-        self._firsts: dict = {}
+        # (state, offset, count, stride) -> (final state, counters)
+        self._regions: dict[tuple[RegionState, int, int, int], tuple[RegionState, Counters]] = {}
+        # (PTE codes, touched, inside) as bytes -> (PTE codes after, counters)
+        self._blocks: dict[tuple[bytes, bytes, tuple[int, int]], tuple[PteCodes, Counters]] = {}
+        # (state, page within its block) -> the first page's result, None: not movable
+        self._firsts: dict[tuple[RegionState, int], FirstPage | None] = {}
         self._pages: dict[int, tuple[int, Counters]] = {}
 
     def run(self, state: RegionState, offset: int, count: int,
@@ -84,13 +96,16 @@ class RegionSweep:
             done = self._regions[key] = self._run(state, pages)
         return done
 
-    def _context(self, counters: Counters, **changes) -> FaultContext:
-        return replace(self.template, counters=counters, **changes)
+    def _context(self, counters: Counters, vma_pages: tuple[int, int] | None = None) -> FaultContext:
+        """The template with ``counters`` (and ``vma_pages`` when given)."""
+        if vma_pages is None:
+            return replace(self.template, counters=counters)
+        return replace(self.template, counters=counters, vma_pages=vma_pages)
 
-    def _run(self, state: RegionState, pages: np.ndarray) -> tuple[RegionState, Counters]:
+    def _run(self, state: RegionState, pages: Pages) -> tuple[RegionState, Counters]:
         counters = Counters()
         i, n = 0, len(pages)
-        codes = None
+        codes: PteCodes | None = None
         while i < n and state.pmd is not Pmd.TABLE:
             after, page_counters, table = self._first_page(state, int(pages[i]))
             counters.add(page_counters)
@@ -110,8 +125,7 @@ class RegionSweep:
             self._blocks_run(codes, pages[i:], counters)
         return table_state(codes), counters
 
-    def _first_page(self, state: RegionState,
-                    page: int) -> tuple[RegionState, Counters, np.ndarray | None]:
+    def _first_page(self, state: RegionState, page: int) -> FirstPage:
         """The program on ``page`` of a region whose PMD is not a table: (state after,
         counters, the PTE codes when the PMD became a table, else None).
 
@@ -139,8 +153,7 @@ class RegionSweep:
         moved[page - within:page - within + size] = table[:size]
         return after, counters, moved
 
-    def _first_page_at(self, state: RegionState,
-                       page: int) -> tuple[RegionState, Counters, np.ndarray | None]:
+    def _first_page_at(self, state: RegionState, page: int) -> FirstPage:
         region = Region(state, self.ptes_per_table)
         counters = Counters()
         run_program(self.ops, region, page, self._context(counters), self.policy)
@@ -150,7 +163,7 @@ class RegionSweep:
         return after, counters, np.fromiter(map(PTE_CODES.__getitem__, region.ptes), np.int8,
                                             len(region.ptes))
 
-    def _blocks_run(self, codes: np.ndarray, pages: np.ndarray, counters: Counters) -> None:
+    def _blocks_run(self, codes: PteCodes, pages: Pages, counters: Counters) -> None:
         """Run the program on ``pages`` (ascending) of a page table, block by block; edits ``codes``."""
         order = self.block_order
         if order == 0:
@@ -179,7 +192,7 @@ class RegionSweep:
             rows[members] = result
         table[used] = rows
 
-    def _pages_run(self, codes: np.ndarray, pages: np.ndarray, counters: Counters) -> None:
+    def _pages_run(self, codes: PteCodes, pages: Pages, counters: Counters) -> None:
         """Without mTHP every page is its own block: its result depends on its PTE alone."""
         before = codes[pages]
         after = np.arange(len(PTES_BY_CODE), dtype=np.int8)
@@ -194,8 +207,8 @@ class RegionSweep:
                 counters.add(effect[1], n)
         codes[pages] = after[before]
 
-    def _block(self, codes: np.ndarray, touched: np.ndarray,
-               inside: tuple[int, int]) -> tuple[np.ndarray, Counters]:
+    def _block(self, codes: PteCodes, touched: PteCodes,
+               inside: tuple[int, int]) -> tuple[PteCodes, Counters]:
         """One block (PTE codes, pages touched, [lo, hi) inside the VMA) run on a scratch table."""
         memo = (codes.tobytes(), touched.tobytes(), inside)
         done = self._blocks.get(memo)

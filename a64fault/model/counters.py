@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 #: Counted by the reported and effective access and the fault type (DFSC):
 #: (reported, effective, fault type) -> user faults.
 FaultClass = tuple[str, str, str]
+#: Counters.as_dict(): each integer counter, ``tlbi``, and ``fault_classes`` keyed by text.
+CountsDict = dict[str, "int | dict[str, int]"]
 
 
 @dataclass(eq=False)
@@ -65,9 +67,9 @@ class Counters:
         """Pages in the mTHP folios allocated."""
         return sum(n << order for order, n in self.mthp_orders.items())
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> CountsDict:
         """The integer counters, ``tlbi``, and ``fault_classes`` keyed by text."""
-        data: dict = {name: getattr(self, name) for name in FIELDS}
+        data: CountsDict = {name: getattr(self, name) for name in FIELDS}
         data["tlbi"] = self.tlbi
         data["fault_classes"] = {
             f"{reported}->{effective} {dfsc}": n

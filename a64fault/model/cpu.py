@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeAlias
 
 from ..classify import classify
 from ..fault import WRITE, decide
@@ -65,6 +66,9 @@ class Op:
 
 
 #: A pseudo-op: MADV_POPULATE_WRITE's kernel-side write fault on one page.
+#: A workload's instructions, run in order on each page.
+Program: TypeAlias = tuple[Op, ...]
+
 POPULATE_WRITE = Op(0, Kind.OTHER, "MADV_POPULATE_WRITE")
 
 
@@ -141,7 +145,7 @@ def _populate(region: Region, page: int, ctx: FaultContext) -> int:
     return 0
 
 
-def run_program(ops: tuple, region: Region, page: int, ctx: FaultContext, policy: str) -> None:
+def run_program(ops: Program, region: Region, page: int, ctx: FaultContext, policy: str) -> None:
     """Run a workload's instructions on one page, rerunning an LL/SC loop when needed.
 
     A fault on a store-exclusive returns through ERET, which clears the

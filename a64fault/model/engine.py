@@ -16,13 +16,14 @@ Both end in the same code: cpu.execute -> a64fault.decide -> kernel.handle_fault
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import InputError
 from ..policies import check_policy
 from .bulk import RegionSweep
 from .counters import Counters
-from .cpu import Op, execute
+from .cpu import Op, Program, execute
 from .kernel import FaultContext, Kernel
 from .state import Pmd, Pte, Region, RegionState, Rotation, RunMap, Value, census, rotation
 from .tunables import Tunables
@@ -75,7 +76,8 @@ class Simulation:
         self.thp_available = thp_available
         self.map = RunMap(g.address_space >> g.pmd_shift)
         self.counters = Counters()
-        self._sweeps: dict = {}
+        # (ops, writable, thp_eligible, mthp_orders, vma_pages) -> its sweeper
+        self._sweeps: dict[tuple[Program, bool, bool, tuple[int, ...], tuple[int, int]], RegionSweep] = {}
         #: Pages of mTHP folios that collapses absorbed (their folios are no longer mapped).
         self.collapsed_mthp_pages = 0
         #: Regions traced accesses have open, most recent last: index -> (Region, context).
@@ -110,7 +112,7 @@ class Simulation:
                                                      reverse=True)),
                             vma_pages=(lo, hi))
 
-    def _sweeper(self, ops: tuple, vma: Vma, index: int) -> RegionSweep:
+    def _sweeper(self, ops: Program, vma: Vma, index: int) -> RegionSweep:
         template = self._context(vma, index, Counters())
         key = (ops, vma.writable, template.thp_eligible, template.mthp_orders, template.vma_pages)
         sweeper = self._sweeps.get(key)
@@ -121,7 +123,7 @@ class Simulation:
         return sweeper
 
     # -- bulk sweep -----------------------------------------------------------------
-    def sweep(self, ops: tuple, start: int, size: int, stride: int | None = None) -> None:
+    def sweep(self, ops: Program, start: int, size: int, stride: int | None = None) -> None:
         """Run ``ops`` at start, start+stride, ... below start+size, in order."""
         self._close()
         g = self.geometry
@@ -144,7 +146,7 @@ class Simulation:
                 for index in range(a, b):
                     self._sweep_one(ops, vma, index, start, end, stride)
 
-    def _sweep_one(self, ops: tuple, vma: Vma, index: int, start: int, end: int,
+    def _sweep_one(self, ops: Program, vma: Vma, index: int, start: int, end: int,
                    stride: int) -> None:
         """The accesses of the sweep that fall in region ``index``, whatever part of it they cover."""
         g = self.geometry
@@ -159,7 +161,7 @@ class Simulation:
         self.counters.add(delta)
         self.map.assign(index, index + 1, final)
 
-    def _sweep_whole(self, ops: tuple, vma: Vma, a: int, b: int, start: int,
+    def _sweep_whole(self, ops: Program, vma: Vma, a: int, b: int, start: int,
                      stride: int) -> None:
         """Regions [a, b), each wholly inside the sweep and the VMA."""
         g = self.geometry
@@ -174,8 +176,12 @@ class Simulation:
             if step == 0:  # the stride divides the region: every region sees the same accesses
                 offset = (start - lo * size) % stride
                 accesses = count(offset)
-                self._apply(lo, hi, value, lambda state, at=offset, n=accesses:
-                            sweeper.run(state, at, n, stride))
+
+                def run(state: RegionState, at: int = offset,
+                        n: int = accesses) -> tuple[RegionState, Counters]:
+                    return sweeper.run(state, at, n, stride)
+
+                self._apply(lo, hi, value, run)
             else:
                 page = g.page_size
                 breaks = sorted({0} | {k * page % stride for k in range(1, g.ptes_per_table + 1)}
@@ -194,7 +200,8 @@ class Simulation:
                 self.map.assign(lo, hi, rotation(stride, step, origin, breaks,
                                                  [final for final, _ in results]))
 
-    def _apply(self, lo: int, hi: int, value: Value, run) -> None:
+    def _apply(self, lo: int, hi: int, value: Value,
+               run: Callable[[RegionState], tuple[RegionState, Counters]]) -> None:
         """Apply ``run(state) -> (final, counters)`` to every region of a run holding ``value``."""
         for state, n in census(value, lo, hi):
             self.counters.add(run(state)[1], n)
@@ -204,7 +211,7 @@ class Simulation:
             self.map.assign(lo, hi, run(value)[0])
 
     def _sweep_enumerated(self, sweeper: RegionSweep, lo: int, hi: int, value: Value,
-                          start: int, stride: int, count) -> None:
+                          start: int, stride: int, count: Callable[[int], int]) -> None:
         """A strided sweep region by region: a short run, or regions another stride's sweep
         left behind."""
         if hi - lo > ENUMERATE_LIMIT:

@@ -160,7 +160,7 @@ def _pte_fault(region: Region, page: int, write: bool, ctx: FaultContext) -> boo
     return True
 
 
-def _anon_order(ptes: list, page: int, ctx: FaultContext) -> int:
+def _anon_order(ptes: list[Pte], page: int, ctx: FaultContext) -> int:
     """The order of the folio a write fault on an empty PTE allocates (0: one page).
 
     The highest allowed order whose aligned block lies inside the VMA and

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from .geometry import Geometry
 from .geometry import geometry as geometry_named
 from .kernel import KERNELS, Kernel
 from .kernel import kernel as kernel_named
-from .trace import read_trace
+from .trace import Access, read_trace
 from .tunables import Tunables, describe, parse_sizes
 from .workloads import TRACE, builtin, page_aligned, parse_size
 
@@ -49,7 +49,7 @@ class Setup:
     #: The THP settings built from the fields above.
     tunables: Tunables = field(init=False, compare=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         g = geometry_named(self.page_size)
         if isinstance(self.mthp, Mapping):  # kept as text, so a Setup stays hashable
             object.__setattr__(self, "mthp", tuple(
@@ -94,7 +94,8 @@ def _page_round(size: int, g: Geometry) -> int:
     return -(-size // g.page_size) * g.page_size
 
 
-def simulate(setup: Setup, kernels=tuple(KERNELS), policies=POLICIES) -> list[dict]:
+def simulate(setup: Setup, kernels: Iterable[str | Kernel] = tuple(KERNELS),
+             policies: Iterable[str] = POLICIES) -> list[ResultRow]:
     """One result row (a dict, see ROW_KEYS) per kernel x policy, kernels outermost.
 
     ``kernels`` holds names (6.10, 6.13), releases (``6.1.0-28-arm64``, ``7.2``)
@@ -109,7 +110,7 @@ def simulate(setup: Setup, kernels=tuple(KERNELS), policies=POLICIES) -> list[di
     if trace is not None and max(a.address for a in trace) >= g.address_space:
         raise InputError(f"{setup.trace}: address {max(a.address for a in trace):#x} is past the "
                          f"{g.va_bits}-bit user address space of {g.name} pages")
-    rows = []
+    rows: list[ResultRow] = []
     for kernel in chosen:
         for policy in policies:
             sim, size = _run(setup, kernel, policy, trace)
@@ -117,14 +118,15 @@ def simulate(setup: Setup, kernels=tuple(KERNELS), policies=POLICIES) -> list[di
     return rows
 
 
-def _run(setup: Setup, kernel: Kernel, policy: str, trace) -> tuple[Simulation, int]:
+def _run(setup: Setup, kernel: Kernel, policy: str,
+         trace: list[Access] | None) -> tuple[Simulation, int]:
     g = setup.geometry
     if trace is not None:
         lo = min(a.address for a in trace) >> g.pmd_shift << g.pmd_shift
         hi = ((max(a.address for a in trace) >> g.pmd_shift) + 1) << g.pmd_shift
         vma = Vma(lo, hi, hugepage=setup.hugepage)
         sim = _simulation(setup, kernel, policy, vma)
-        ops: dict = {}
+        ops: dict[int, Op] = {}
         for access in trace:
             op = ops.get(access.word)
             if op is None:
@@ -149,6 +151,10 @@ def _simulation(setup: Setup, kernel: Kernel, policy: str, vma: Vma) -> Simulati
                       thp_available=setup.thp_available)
 
 
+#: One result row: JSON-ready values of several types (names, counts, seconds,
+#: nested dicts), read by key by the CLI's tables and plots.
+ResultRow = dict[str, Any]
+
 #: The keys every row has, in table order (``fault_classes`` and ``mthp`` are nested dicts).
 ROW_KEYS = ("kernel", "policy", "workload", "thp", "page_size", "size_bytes", "faults",
             "read_faults", "write_faults", "upgraded", "cow", "tlbi", "thp_allocated",
@@ -156,11 +162,11 @@ ROW_KEYS = ("kernel", "policy", "workload", "thp", "page_size", "size_bytes", "f
             "est_seconds")
 
 
-def _row(setup: Setup, sim: Simulation, size: int) -> dict:
+def _row(setup: Setup, sim: Simulation, size: int) -> ResultRow:
     c = sim.counters
     counts = c.as_dict()
     g = setup.geometry
-    row: dict[str, Any] = {
+    row: ResultRow = {
         "kernel": sim.kernel.name,
         "policy": sim.policy,
         "workload": setup.workload,
@@ -188,7 +194,7 @@ def _row(setup: Setup, sim: Simulation, size: int) -> dict:
     return row
 
 
-def parse_list(text: str, known, what: str) -> list[str]:
+def parse_list(text: str, known: Collection[str], what: str) -> list[str]:
     """Split a comma list and check each name against ``known``."""
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:

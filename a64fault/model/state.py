@@ -12,7 +12,7 @@ Region is the mutable, one-region scratch copy the fault handler edits.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, TypeVar
@@ -57,7 +57,7 @@ class RegionState:
     """
 
     pmd: Pmd
-    ptes: tuple = ()
+    ptes: tuple[tuple[int, Pte], ...] = ()
 
     def count(self, *ptes: Pte) -> int:
         """How many of the region's PTEs are one of ``ptes``."""
@@ -82,7 +82,7 @@ class Region:
         self.ptes_per_table = ptes_per_table
         self.ptes: list[Pte] | None = None
         #: The runs the PTEs started from (None: unknown) and the ranges set since.
-        self._base: tuple | None = None
+        self._base: tuple[tuple[int, Pte], ...] | None = None
         self._changed: list[tuple[int, int]] = []
         if state.pmd is Pmd.TABLE:
             if len(state.ptes) * 16 < ptes_per_table:  # few long runs: extend in C
@@ -146,14 +146,16 @@ class Region:
             edges = sorted(cuts)
         else:
             edges = list(range(len(ptes) + 1))
-        runs: list[list] = []
+        counts: list[int] = []  # the runs: counts[i] PTEs of values[i]
+        values: list[Pte] = []
         for start, stop in zip(edges, edges[1:]):
             pte = ptes[start]
-            if runs and runs[-1][1] is pte:
-                runs[-1][0] += stop - start
+            if values and values[-1] is pte:
+                counts[-1] += stop - start
             else:
-                runs.append([stop - start, pte])
-        return RegionState(Pmd.TABLE, tuple((n, pte) for n, pte in runs))
+                counts.append(stop - start)
+                values.append(pte)
+        return RegionState(Pmd.TABLE, tuple(zip(counts, values)))
 
 
 def floor_sum(n: int, m: int, a: int, b: int) -> int:
@@ -274,7 +276,7 @@ class RunMap:
         value = self.value(index)
         return value.at(index) if isinstance(value, Rotation) else value
 
-    def runs(self, lo: int, hi: int):
+    def runs(self, lo: int, hi: int) -> Iterator[tuple[int, int, Value]]:
         """Yield (start, stop, value) runs covering [lo, hi), in order."""
         starts, values = self._starts, self._values
         i = bisect_right(starts, lo) - 1
@@ -285,7 +287,7 @@ class RunMap:
             lo = stop
             i += 1
 
-    def all_runs(self):
+    def all_runs(self) -> Iterator[tuple[int, int, Value]]:
         """Yield (start, stop, value) for every run that is not EMPTY."""
         for start, stop, value in self.runs(0, self.limit):
             if value != EMPTY:

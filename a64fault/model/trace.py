@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import InputError, open_input, reading, shown
@@ -72,7 +73,7 @@ def _read_text(path: str) -> str:
     return text
 
 
-def _parse_row(path: str, where: int, row: dict) -> tuple[int, int | None, str | None, int]:
+def _parse_row(path: str, where: int, row: dict[str, object]) -> tuple[int, int | None, str | None, int]:
     """(line, word or None, asm or None, address) of one row, every field type-checked."""
     at = f"{shown(path)}:{where}:"
     address = parse_field(row.get("address"), f"{at} address", ADDRESS_SPACE)
@@ -95,7 +96,7 @@ def _json_int(text: str) -> int:
     return int(text)
 
 
-def _rows(path: str, text: str):
+def _rows(path: str, text: str) -> Iterator[tuple[int, dict[str, object]]]:
     """Yield (line number, dict) pairs from JSON Lines or CSV text."""
     name = shown(path)
     stripped = text.lstrip()

@@ -51,12 +51,12 @@ class Tunables:
     use_zero_page: bool = True
     #: None: the kernel's default, HPAGE_PMD_NR - 1.
     max_ptes_none: int | None = None
-    _modes: dict = field(init=False, repr=False, compare=False, hash=False)
+    _modes: dict[int, str] = field(init=False, repr=False, compare=False, hash=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         check_mode(self.enabled)
         pmd = self.geometry.pmd_order
-        modes = {}
+        modes: dict[int, str] = {}
         for order, mode in self.sizes:
             if not MIN_ANON_ORDER <= order <= pmd:
                 raise InputError(f"no anonymous THP of {self.geometry.size_name(order)} with "

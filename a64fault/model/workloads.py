@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 from ..numbers import parse_size as parse_size  # re-exported: the model's users import it here
-from .cpu import POPULATE_WRITE, Op
+from .cpu import POPULATE_WRITE, Op, Program
 from .encodings import WORDS
 
 _PROGRAMS = {
@@ -43,7 +43,7 @@ class Workload:
     """A built-in sweep: ``ops`` run at each stride step of the range."""
 
     name: str
-    ops: tuple
+    ops: Program
 
     @property
     def populates(self) -> bool:
