@@ -22,10 +22,16 @@ vectors (corpus test vectors), proof (exhaustive proofs), compare (against kerne
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from .build import GeneratedPredicate, Term, check_name, generate, parse_kinds
 from .emit import DEFAULT_LANGUAGE, LANGUAGES, render
 from .sets import DEFAULT_DONT_CARE, DONT_CARE_MODES, policy_sets
 from .vectors import Vector, test_vectors
+
+if TYPE_CHECKING:
+    from .proof import Proof
 
 __all__ = [
     "DEFAULT_DONT_CARE", "DEFAULT_LANGUAGE", "DONT_CARE_MODES", "LANGUAGES", "GeneratedPredicate", "Term",
@@ -34,7 +40,7 @@ __all__ = [
 ]
 
 
-def vectors_for(predicate: GeneratedPredicate, path=None) -> tuple[Vector, ...]:
+def vectors_for(predicate: GeneratedPredicate, path: Path | None = None) -> tuple[Vector, ...]:
     """Corpus words ON and OFF for ``predicate``'s policy, with their assembly text."""
     sets = policy_sets(predicate.kinds, predicate.dont_care)
     return test_vectors(predicate.kinds, sets.on, sets.off, path)
@@ -55,7 +61,7 @@ def kernel_source(policy: str = "atomic", *, name: str | None = None,
     return render(predicate, "kernel", name, vectors), predicate
 
 
-def verify(predicate: GeneratedPredicate, threads: int | None = None):
+def verify(predicate: GeneratedPredicate, threads: int | None = None) -> Proof:
     """The numpy proof of ``predicate`` over all 2**32 words (see proof.Proof)."""
     from .proof import verify as numpy_proof
 
@@ -63,7 +69,7 @@ def verify(predicate: GeneratedPredicate, threads: int | None = None):
                        predicate.dont_care, threads)
 
 
-def verify_c(predicate: GeneratedPredicate, threads: int | None = None):
+def verify_c(predicate: GeneratedPredicate, threads: int | None = None) -> Proof | None:
     """The C proof of ``predicate``'s ``c`` output over all 2**32 words; None without cc."""
     from .proof import verify_c as c_proof
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import keyword
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from ..cubes import CubeSet
+from ..cubes import Cube, CubeSet
 from ..errors import InputError
 from ..kinds import Kind
 from ..patterns import TABLE_PATH, Table, default_table
@@ -54,7 +56,7 @@ class Term:
     def matches(self, word: int) -> bool:
         return word & self.mask == self.value
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"mask": f"{self.mask:#010x}", "value": f"{self.value:#010x}",
                 "forms": list(self.forms), "features": list(self.features),
                 "partial_forms": list(self.partial)}
@@ -113,7 +115,7 @@ class GeneratedPredicate:
     def cube_set(self) -> CubeSet:
         return self.expression().cube_set() if self.terms else CubeSet()
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {
             "policy": self.label,
             "kinds": [k.value for k in self.kinds],
@@ -168,11 +170,11 @@ def policy_kinds(policy: str) -> tuple[Kind, ...]:
     return tuple(k for k in Kind if k in kinds)
 
 
-def table_sha256(path=TABLE_PATH) -> str:
+def table_sha256(path: Path = TABLE_PATH) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def generate(policy: str | None = DEFAULT_POLICY, *, kinds=None,
+def generate(policy: str | None = DEFAULT_POLICY, *, kinds: Iterable[Kind] | None = None,
              dont_care: str = DEFAULT_DONT_CARE) -> GeneratedPredicate:
     """The minimum predicate for ``policy`` (or for ``kinds``) over the project's table.
 
@@ -201,7 +203,7 @@ def _generate(policy: str | None, kinds: tuple[Kind, ...], dont_care: str) -> Ge
     return GeneratedPredicate(terms, policy, kinds, dont_care, cover, table_sha256())
 
 
-def describe_terms(cubes, sets: PolicySets, table: Table) -> tuple[Term, ...]:
+def describe_terms(cubes: Iterable[Cube], sets: PolicySets, table: Table) -> tuple[Term, ...]:
     """Terms with the forms and features of the ON words each matches, in table order.
 
     Terms are ordered by the first table line whose ON words they match, then

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from .. import policies
 from ..audit import audit
 from ..cubes import CubeSet
+from ..kinds import Kind
 from ..terms import AllOf, AnyOf, Test
 from ..terms import Predicate as Expression
 
@@ -34,7 +36,7 @@ class FormChange:
     #: Whether the policy upgrades this form's kind (a gain of it is a fix).
     upgraded: bool
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"form": self.form, "kind": self.kind, "feature": self.feature,
                 "words": self.words, "upgraded": self.upgraded}
 
@@ -62,7 +64,7 @@ class Comparison:
         out += [f"non-memory words gained: {self.gained_non_memory}, lost: {self.lost_non_memory}"]
         return out
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"against": self.against, "tests": self.tests, "against_tests": self.against_tests,
                 "gained": [c.as_json() for c in self.gained],
                 "lost": [c.as_json() for c in self.lost],
@@ -76,7 +78,7 @@ def _change_line(change: FormChange) -> str:
             f"  ({role} by the policy)")
 
 
-def _changes(cubes: CubeSet, kinds) -> tuple[tuple[FormChange, ...], int]:
+def _changes(cubes: CubeSet, kinds: Collection[Kind]) -> tuple[tuple[FormChange, ...], int]:
     result = audit(cubes)
     changes = tuple(FormChange(f.form, f.kind.value, f.feature or "base", f.matched,
                                f.kind in kinds)
@@ -84,7 +86,7 @@ def _changes(cubes: CubeSet, kinds) -> tuple[tuple[FormChange, ...], int]:
     return changes, result.unallocated_matched
 
 
-def compare(expression: Expression, kinds, against: str = policies.KERNEL_V5) -> Comparison:
+def compare(expression: Expression, kinds: Collection[Kind], against: str = policies.KERNEL_V5) -> Comparison:
     """Per memory form, the words ``expression`` and ``against`` disagree on (exact)."""
     other = AGAINST[against]
     ours, theirs = expression.cube_set(), other.cube_set()

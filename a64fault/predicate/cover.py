@@ -26,11 +26,13 @@ early). The cover is reported optimal only when its size equals that bound.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
-from ..cubes import CubeSet
+from ..cubes import CubeColumn, CubeSet
 from ..word import WORD_ONES
 
 Cube = tuple[int, int]
@@ -143,14 +145,20 @@ def prime_implicants(on: CubeSet, off: CubeSet, limit: int = MAX_PRIMES_PER_CUBE
     return sorted(primes), complete
 
 
-def _contains(outer_masks: np.ndarray, outer_values: np.ndarray, cube: Cube) -> np.ndarray:
+def _contains(outer_masks: CubeColumn, outer_values: CubeColumn, cube: Cube) -> npt.NDArray[np.bool_]:
     """Per outer cube: whether it contains ``cube``."""
     mask, value = np.uint64(cube[0]), np.uint64(cube[1])
-    return ((outer_masks & mask) == outer_masks) & ((value & outer_masks) == outer_values)
+    contains: npt.NDArray[np.bool_] = ((outer_masks & mask) == outer_masks) & (
+        (value & outer_masks) == outer_values)
+    return contains
 
 
-def _solve(cost: np.ndarray, matrix, lower, upper, time_limit: float):
-    """A 0/1 integer program: minimize cost @ x subject to lower <= matrix @ x <= upper."""
+def _solve(cost: npt.NDArray[np.float64], matrix: object, lower: float, upper: float,
+           time_limit: float) -> tuple[npt.NDArray[np.intp] | None, bool]:
+    """A 0/1 integer program: minimize cost @ x subject to lower <= matrix @ x <= upper.
+
+    ``matrix``: a dense array or a scipy sparse matrix (scipy has no type information).
+    """
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     n = len(cost)
@@ -213,7 +221,7 @@ def owned_regions(terms: list[Cube], on: CubeSet) -> list[CubeSet]:
     return [_owned(terms, index, on) for index in range(len(terms))]
 
 
-def _drawn(cubes, rng: random.Random, count: int) -> list[int]:
+def _drawn(cubes: Iterable[Cube], rng: random.Random, count: int) -> list[int]:
     """Per cube, its free bits all 0, all 1 and ``count`` patterns from ``rng``."""
     words = []
     for mask, value in cubes:
@@ -224,8 +232,8 @@ def _drawn(cubes, rng: random.Random, count: int) -> list[int]:
 
 
 def incompatible_witnesses(on: CubeSet, off: CubeSet, rng: random.Random, count: int,
-                           target: int, time_limit: float = TIME_LIMIT, extra=(), owned=()
-                           ) -> tuple[int, ...]:
+                           target: int, time_limit: float = TIME_LIMIT, extra: Iterable[int] = (),
+                           owned: Iterable[CubeSet] = ()) -> tuple[int, ...]:
     """A large set of pairwise incompatible words among candidates drawn from ON, sorted.
 
     Candidates, in order of preference: the ``extra`` words (a previous round's
@@ -262,7 +270,7 @@ def incompatible_witnesses(on: CubeSet, off: CubeSet, rng: random.Random, count:
     return tuple(candidates[i] for i in sorted(best))
 
 
-def _greedy_independent(edges: np.ndarray) -> list[int]:
+def _greedy_independent(edges: npt.NDArray[np.bool_]) -> list[int]:
     """Pick the vertex with the fewest remaining neighbours, drop them, repeat."""
     alive = np.ones(len(edges), dtype=bool)
     picked = []
@@ -275,7 +283,7 @@ def _greedy_independent(edges: np.ndarray) -> list[int]:
     return picked
 
 
-def _largest_independent(edges: np.ndarray, time_limit: float) -> list[int]:
+def _largest_independent(edges: npt.NDArray[np.bool_], time_limit: float) -> list[int]:
     """A maximum independent set (HiGHS; the best found when time runs out)."""
     from scipy.sparse import coo_matrix
 

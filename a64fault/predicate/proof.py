@@ -25,14 +25,16 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import InputError
-from ..kinds import Kind
+from ..kinds import Kind, KindCodes
 from ..patterns import default_table
 from ..word import WORD_BITS, WORD_LIMIT, WORD_ONES
 from .sets import NON_MEMORY, NONE, check_dont_care, unallocated_without_row
@@ -82,7 +84,7 @@ class Proof:
             f"  don't-care words matched: {self.dont_care_matched} (of {self.dont_care_total})",
         ]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"method": self.method, "holds": self.holds, "words": self.words,
                 "on_total": self.on_total, "on_matched": self.on_matched,
                 "off_total": self.off_total, "off_matched": self.off_matched,
@@ -91,7 +93,7 @@ class Proof:
                 "seconds": round(self.seconds, 2), "cpu_seconds": round(self.cpu_seconds, 2)}
 
 
-def kind_codes(kinds) -> list[int]:
+def kind_codes(kinds: Iterable[Kind]) -> list[int]:
     from ..kinds import KIND_CODES
 
     return sorted(KIND_CODES[k] for k in kinds)
@@ -109,8 +111,8 @@ def _high_part(value: int) -> int:
     return value & WORD_ONES & ~((1 << CHUNK_BITS) - 1)
 
 
-def verify(terms, kinds, dont_care: str, threads: int | None = None,
-           chunks: range | None = None) -> Proof:
+def verify(terms: Iterable[tuple[int, int]], kinds: Iterable[Kind], dont_care: str,
+           threads: int | None = None, chunks: range | None = None) -> Proof:
     """Count, over all 2**32 words, the ON/OFF/don't-care words ``terms`` match (numpy).
 
     Labels: a word is ON when its kind (vector classifier) is one of ``kinds``;
@@ -138,9 +140,9 @@ def verify(terms, kinds, dont_care: str, threads: int | None = None,
     low_match = {(m & low_bits, v & low_bits): (low & np.uint32(m & low_bits)) == v & low_bits
                  for m, v in terms + (dont_care_cubes or [])}
 
-    def tested(base: int, cubes) -> np.ndarray | None:
+    def tested(base: int, cubes: Iterable[tuple[int, int]]) -> npt.NDArray[np.bool_] | None:
         """Which words of the chunk at ``base`` lie in one of ``cubes``; None: none can."""
-        hit = None
+        hit: npt.NDArray[np.bool_] | None = None
         for mask, value in cubes:
             if _high_part(base & mask) == _high_part(value):
                 part = low_match[mask & low_bits, value & low_bits]
@@ -152,7 +154,7 @@ def verify(terms, kinds, dont_care: str, threads: int | None = None,
     run = np.arange(block, dtype=np.uint32)
     no_match = np.zeros(kind_count, dtype=np.int64)
 
-    def chunk(index: int) -> np.ndarray:
+    def chunk(index: int) -> npt.NDArray[np.int64]:
         """ON, ON matched, OFF, OFF matched, don't-care, don't-care matched in a chunk.
 
         Kinds come from the vector classifier's wide index: each run of words
@@ -175,10 +177,10 @@ def verify(terms, kinds, dont_care: str, threads: int | None = None,
             slot = np.full(runs, -1, dtype=np.intp)
             slot[ambiguous] = np.arange(len(ambiguous))
 
-        def kinds_at(offsets: np.ndarray) -> np.ndarray:
+        def kinds_at(offsets: npt.NDArray[np.intp]) -> KindCodes:
             """Kind codes of the chunk's words at ``offsets``."""
             key = offsets >> WIDE_SHIFT
-            kind = per_key[key]
+            kind: KindCodes = per_key[key]
             if len(ambiguous):
                 inside = np.flatnonzero(kind == AMBIGUOUS)
                 kind[inside] = resolved[slot[key[inside]] * block
@@ -195,7 +197,7 @@ def verify(terms, kinds, dont_care: str, threads: int | None = None,
         if dont_care == NON_MEMORY:
             dont_words, dont_matched = int(words_of[other]), int(matched_of[other])
         elif dont_care != NONE:
-            unallocated = tested(base, dont_care_cubes)
+            unallocated = tested(base, dont_care_cubes or [])  # set: dont_care is unallocated
             if unallocated is not None:  # often most of the chunk: every word's kind
                 kind = np.repeat(per_key, block)
                 if len(ambiguous):
@@ -321,7 +323,7 @@ int main(void)
 """
 
 
-def harness_rows(kinds, dont_care: str) -> list[tuple[int, int, int]]:
+def harness_rows(kinds: Collection[Kind], dont_care: str) -> list[tuple[int, int, int]]:
     """(mask, value, label) per table row, most specific first, then the no-row rules."""
     check_dont_care(dont_care)
     other = OFF if dont_care == NONE else DONT_CARE
@@ -341,7 +343,7 @@ def compiler() -> str | None:
     return shutil.which(os.environ.get("CC", "cc"))
 
 
-def verify_c(c_source: str, name: str, kinds, dont_care: str, threads: int | None = None,
+def verify_c(c_source: str, name: str, kinds: Collection[Kind], dont_care: str, threads: int | None = None,
              tops: range | None = None) -> Proof | None:
     """Compile ``c_source`` (the ``c`` output defining ``name``) with the harness and run
     it over all 2**32 words (``tops``: only these values of bits 31:21, for tests);

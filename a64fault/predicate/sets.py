@@ -17,6 +17,7 @@ chosen by the don't-care mode:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -104,7 +105,7 @@ def row_regions(table: Table) -> tuple[tuple[tuple[int, int], ...], ...]:
     return tuple(out)
 
 
-def policy_sets(kinds, dont_care: str = DEFAULT_DONT_CARE, table: Table | None = None
+def policy_sets(kinds: Iterable[Kind], dont_care: str = DEFAULT_DONT_CARE, table: Table | None = None
                 ) -> PolicySets:
     """The ON and OFF sets of the policy that upgrades ``kinds`` (see the module doc)."""
     check_dont_care(dont_care)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..corpus import load
 from ..cubes import CubeSet
@@ -20,7 +22,8 @@ def _holds(cubes: CubeSet, word: int) -> bool:
     return any(word & m == v for m, v in cubes.cubes)
 
 
-def test_vectors(kinds, on: CubeSet, off: CubeSet, path=None) -> tuple[Vector, ...]:
+def test_vectors(kinds: Iterable[Kind | str], on: CubeSet, off: CubeSet,
+                 path: Path | None = None) -> tuple[Vector, ...]:
     """ON and OFF words of the corpus with their assembly text, corpus order.
 
     Per form, the first fixture; of the words of no form (kind ``other``),
