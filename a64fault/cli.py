@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import signal
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -24,16 +25,17 @@ class LazyGroup(click.Group):
     """A click group that imports each command's module on first use; its help
     lists the commands from the light registry in a64fault/commands/__init__.py."""
 
-    def list_commands(self, ctx):
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(MODULES)
 
-    def get_command(self, ctx, name):
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         module = MODULES.get(name)
         if module is None:
             return None
-        return importlib.import_module(f"a64fault.commands.{module}").command
+        command: click.Command = importlib.import_module(f"a64fault.commands.{module}").command
+        return command
 
-    def format_commands(self, ctx, formatter):
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, SHORT_HELP[name]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
@@ -41,7 +43,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="a64fault")
-def cli():
+def cli() -> None:
     """Decode A64 instructions and classify memory faults."""
 
 
@@ -51,7 +53,7 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-def main(argv=None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script."""
     if hasattr(signal, "SIGPIPE"):
         # `a64fault scan ... | head`: end quietly, as Unix filters do, when the

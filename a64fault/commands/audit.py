@@ -18,7 +18,7 @@ from . import SHORT_HELP
 @click.option("--against", type=click.Choice(POLICIES), default=DEFAULT_POLICY, show_default=True,
               help="Reference policy: false positives/negatives are reported by form against it.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of the table.")
-def command(predicate, preset, against, as_json):
+def command(predicate: tuple[str, ...], preset: str | None, against: str, as_json: bool) -> None:
     """Count exactly, per table form, the encodings a decode predicate accepts.
 
     PREDICATE is MASK:VALUE (the words with (w & MASK) == VALUE), several

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,10 +15,15 @@ from ..numbers import parse_int
 from ..policies import DEFAULT_POLICY, POLICIES
 from ..word import WORD_BYTES
 from . import SHORT_HELP
-from .columns import fit, symbol_text
+from .columns import Record, fit, symbol_text
+
+if TYPE_CHECKING:
+    from ..decoder.elf import ElfImage
 
 
-def _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, debug_dir):
+def _gather(words: tuple[str, ...], raw_bytes: str | None, endian: str | None, path: str | None,
+            offset: str | None, count: str | None, elf: str | None, addr: str | None,
+            symbol: str | None, debug_dir: str) -> tuple[list[Fetched], ElfImage | None]:
     """The instructions to classify, as (Fetched list, ElfImage or None)."""
     sources = [name for name, given in (("WORD", bool(words)), ("--bytes", raw_bytes is not None),
                                         ("--file", path is not None), ("--elf", elf is not None))
@@ -36,42 +42,48 @@ def _gather(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, de
     if endian is not None and source not in ("--bytes", "--file"):
         raise InputError("--endian goes with --bytes or --file (A64 words are little-endian)")
     endian = endian or "little"
-    count = None if count is None else parse_int(count, "--count")
-    if count == 0:
+    wanted = None if count is None else parse_int(count, "--count")
+    if wanted == 0:
         raise InputError("--count must be at least 1")
 
     if source == "WORD":
-        texts = []
+        texts: list[str] = []
         for text in words:
             texts.append(sys.stdin.read() if text == "-" else text)
         return [Fetched(None, word) for word in parse_words(texts)], None
     if source == "--bytes":
+        assert raw_bytes is not None  # the source chosen is one that was given
         return [Fetched(None, word) for word in parse_bytes(raw_bytes, endian)], None
     if source == "--file":
         start = 0 if offset is None else parse_int(offset, "--offset")
-        return read_file_words(path, start, count, endian), None
+        return read_file_words(path, start, wanted, endian), None
 
     from ..decoder.elf import ElfImage
 
     if (addr is None) == (symbol is None):
         raise InputError("--elf needs one of --addr ADDRESS or --symbol NAME[+OFFSET]")
     image = ElfImage(elf, debug_dir=debug_dir)
-    start = image.parse_address(addr) if addr is not None else image.address_of(symbol)
+    if addr is not None:
+        start = image.parse_address(addr)
+    else:
+        assert symbol is not None  # one of --addr and --symbol: checked above
+        start = image.address_of(symbol)
     return [Fetched(start + WORD_BYTES * i, word)
-            for i, word in enumerate(image.words_at(start, count or 1))], image
+            for i, word in enumerate(image.words_at(start, wanted or 1))], image
 
 
-def _records(fetched, image, esr, el, aarch32, policy, vma_writable):
+def _records(fetched: list[Fetched], image: ElfImage | None, esr: int | None, el: int,
+             aarch32: bool, policy: str, vma_writable: bool | None) -> list[Record]:
     """One dict per instruction with everything either output form shows."""
     from .. import classify as classify_word
     from .. import decide, upgrades
 
-    records = []
+    records: list[Record] = []
     for item in fetched:
         c = classify_word(item.word)
-        pc = item.address or 0 if image is None else image.pc(item.address)
+        pc = item.address or 0 if image is None or item.address is None else image.pc(item.address)
         text = decode(item.word, pc)
-        record = {
+        record: Record = {
             "address": (None if item.address is None else
                         image.describe(item.address) if image is not None else f"{item.address:#x}"),
             "word": f"{item.word:#010x}",
@@ -84,7 +96,7 @@ def _records(fetched, image, esr, el, aarch32, policy, vma_writable):
             "upgrade": upgrades(item.word, policy),
             "policy": policy,
         }
-        if image is not None:
+        if image is not None and item.address is not None:  # an ELF's words have addresses
             place = image.location(item.address)
             if place is not None:
                 record["section"], record["offset"] = place[0], f"{place[1]:#x}"
@@ -100,11 +112,11 @@ def _records(fetched, image, esr, el, aarch32, policy, vma_writable):
     return records
 
 
-def _human_lines(records, demangled: bool = True) -> list[str]:
+def _human_lines(records: list[Record], demangled: bool = True) -> list[str]:
     """Aligned columns: [address [<symbol>]] word text kind feature form [decision: reason]."""
-    rows = []
+    rows: list[list[str]] = []
     for r in records:
-        row = []
+        row: list[str] = []
         if r["address"] is not None:
             where = r["address"]
             name = symbol_text(r, demangled)
@@ -150,8 +162,10 @@ def _human_lines(records, demangled: bool = True) -> list[str]:
 @click.option("--vma-writable/--vma-readonly", "vma_writable", default=None,
               help="The VMA's write permission (default: unknown, assumed writable).")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one object per instruction.")
-def command(words, raw_bytes, endian, path, offset, count, elf, addr, symbol, debug_dir,
-            no_demangle, esr_text, el, aarch32, policy, vma_writable, as_json):
+def command(words: tuple[str, ...], raw_bytes: str | None, endian: str | None, path: str | None,
+            offset: str | None, count: str | None, elf: str | None, addr: str | None,
+            symbol: str | None, debug_dir: str, no_demangle: bool, esr_text: str | None, el: str,
+            aarch32: bool, policy: str, vma_writable: bool | None, as_json: bool) -> None:
     """Classify A64 instruction WORDs (hex, e.g. b8200041 or 0xb8200041,d503201f; - reads stdin).
 
     Each line shows the address (when known), the word, Capstone's text

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
+#: One instruction's output record (a JSON object): its fields, each of its own type,
+#: are read by key to build the text columns.
+Record: TypeAlias = dict[str, Any]
+
 ELLIPSIS = "…"
 #: Widest symbol column in text output; longer names are cut (never in JSON).
 SYMBOL_WIDTH = 48
@@ -16,7 +22,8 @@ def fit(text: str, width: int = SYMBOL_WIDTH) -> str:
     return text[:width - tail - 1] + ELLIPSIS + text[-tail:]
 
 
-def symbol_text(record: dict, demangled: bool) -> str | None:
+def symbol_text(record: Record, demangled: bool) -> str | None:
     """The symbol a text line shows for a record with ``symbol``/``demangled`` fields."""
-    name = record.get("demangled") if demangled else record.get("symbol")
-    return name or record.get("symbol")
+    name: str | None = record.get("demangled") if demangled else record.get("symbol")
+    symbol: str | None = record.get("symbol")
+    return name or symbol

@@ -14,7 +14,7 @@ from . import SHORT_HELP
 @click.command("esr", short_help=SHORT_HELP["esr"])
 @click.argument("values", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per value.")
-def command(values, as_json):
+def command(values: tuple[str, ...], as_json: bool) -> None:
     """Decode ESR_ELx VALUES (hex, 0x optional, up to 64 bits), e.g. 0x92000007."""
     syndromes = [decode(parse_int(text, "ESR", hex_default=True, bits=64)) for text in values]
     for index, syndrome in enumerate(syndromes):

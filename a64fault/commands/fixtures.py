@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import TextIO
 
 import click
 
@@ -17,7 +19,7 @@ from . import SHORT_HELP
 BUILDER = Path(__file__).resolve().parent.parent.parent / "fixtures" / "build.py"
 
 
-def _load_builder():
+def _load_builder() -> ModuleType:
     """fixtures/build.py of this checkout (it is not part of the installed package)."""
     if not BUILDER.is_file():
         raise InputError("no fixture builder here: `fixtures build` runs from a source checkout "
@@ -37,7 +39,7 @@ corpus_option = click.option(
 
 
 @click.group("fixtures", short_help=SHORT_HELP["fixtures"])
-def command():
+def command() -> None:
     """Build, count and export the assembler-built encoding corpus."""
 
 
@@ -46,7 +48,7 @@ def command():
               help="Where to write the corpus (default: a64fault/data/encodings.jsonl).")
 @click.option("--specs", type=click.Path(file_okay=False, exists=True, path_type=Path),
               default=None, help="Directory of spec modules (default: fixtures/specs).")
-def build(out, specs):
+def build(out: Path | None, specs: Path | None) -> None:
     """Assemble every spec case (LLVM and keystone) into the corpus."""
     builder = _load_builder()
     out = out or builder.OUT_PATH
@@ -68,7 +70,7 @@ def build(out, specs):
 
 @command.command("stats")
 @corpus_option
-def stats(corpus_path):
+def stats(corpus_path: Path | None) -> None:
     """Print the corpus counts per feature and kind."""
     click.echo(corpus.format_stats(corpus.load(corpus_path)), nl=False)
 
@@ -82,7 +84,8 @@ def stats(corpus_path):
               help=f"Only this feature (repeatable; '{corpus.BASE}' for Armv8.0).")
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Output file (default stdout).")
 @corpus_option
-def export(fmt, kinds, features, output, corpus_path):
+def export(fmt: str, kinds: tuple[str, ...], features: tuple[str, ...], output: TextIO,
+           corpus_path: Path | None) -> None:
     """Export (a selection of) the corpus as a C header or JSON."""
     chosen = corpus.select(corpus.load(corpus_path), kinds, features)
     if not chosen:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from typing import TextIO
 
 import click
 
@@ -25,7 +26,7 @@ DEFAULT_NAME = "aarch64_insn_is_atomic_rmw"
               help="Output file (default stdout); written whole or not at all.")
 @click.option("--check", is_flag=True,
               help="Also check that the patch applies to the tree (patch -p1 --dry-run).")
-def command(tree, policy, name, output, check):
+def command(tree: str, policy: str, name: str, output: TextIO, check: bool) -> None:
     """Print a unified diff against the kernel tree at --kernel-tree.
 
     It adds the generated predicate for --policy (with its provenance

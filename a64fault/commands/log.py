@@ -28,8 +28,9 @@ from . import SHORT_HELP
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per fault (JSON Lines).")
 @click.option("--summary", "summary_only", is_flag=True,
               help="Only counts by class, fault type, access and kind.")
-def command(files, elf_path, maps_path, base, vmlinux_path, module_paths, policy, as_json,
-            summary_only):
+def command(files: tuple[str, ...], elf_path: str | None, maps_path: str | None, base: str | None,
+            vmlinux_path: str | None, module_paths: tuple[str, ...], policy: str, as_json: bool,
+            summary_only: bool) -> None:
     """Find arm64 fault reports in kernel logs FILES (or '-', stdin) and explain each.
 
     Reads oopses, user fault lines, "Unhandled fault", "Bad mode" and SError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,10 +14,13 @@ from ..model.workloads import BUILTIN, parse_size
 from ..policies import POLICIES, check_policy
 from . import SHORT_HELP
 
+if TYPE_CHECKING:
+    from ..measure import Comparison
+
 THP_CHOICES = ("never", "madvise", "always")
 
 
-def format_comparison(result) -> str:
+def format_comparison(result: Comparison) -> str:
     """One run: a heading line, then counter / measured / model / equal, aligned."""
     mthp = "".join(f", {kb}K mTHP {mode}" for kb, mode in sorted(result.mthp.items()))
     heading = (f"{result.workload}, {result.size_bytes >> 20} MiB, THP {result.thp}{mthp}: "
@@ -66,8 +70,9 @@ def format_comparison(result) -> str:
 @click.option("--append", default="", metavar="TEXT",
               help="Extra kernel command-line parameters for the QEMU boot.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per run.")
-def command(workloads, sizes, thps, mthp, kernel_image, native, memory, timeout, console_path,
-            policy, append, as_json):
+def command(workloads: str, sizes: str, thps: str, mthp: tuple[str, ...], kernel_image: str | None,
+            native: bool, memory: int, timeout: float, console_path: str | None, policy: str,
+            append: str, as_json: bool) -> None:
     """Run each workload x size x THP mode on a real arm64 Linux kernel (an Image booted
     under QEMU with the probe as /init, or this host with --native) and print the
     kernel's counts beside the model's (the booted kernel's version, --policy).
@@ -91,6 +96,7 @@ def command(workloads, sizes, thps, mthp, kernel_image, native, memory, timeout,
             click.echo("a64fault: warning: not root, so the THP settings were not changed: "
                        f"measured with THP {report.runs[0]['settings']['enabled']}", err=True)
     else:
+        assert kernel_image  # exactly one of --kernel-image and --native: checked above
         report = measure.boot(kernel_image, jobs, memory_mb=memory, timeout=timeout, append=append)
     if console_path:
         with open(console_path, "w") as out:

@@ -3,21 +3,28 @@ a64fault.numbers.parse_int (0x hex or decimal, length-limited before conversion)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ..errors import InputError
 from ..numbers import parse_int
 
+if TYPE_CHECKING:
+    _IntType = click.ParamType[int, object]  # generic in click's type information only
+else:
+    _IntType = click.ParamType
 
-class Count(click.ParamType):
+
+class Count(_IntType):
     """An integer option in [minimum, maximum] (maximum None: up to 2**64 - 1)."""
 
     name = "integer"
 
-    def __init__(self, minimum: int = 0, maximum: int | None = None):
+    def __init__(self, minimum: int = 0, maximum: int | None = None) -> None:
         self.minimum, self.maximum = minimum, maximum
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         what = "/".join(param.opts) if param is not None else "value"

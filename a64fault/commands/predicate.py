@@ -9,6 +9,7 @@ import sys
 import click
 
 from ..errors import InputError
+from ..kinds import Kind
 from ..policies import KERNEL_V5
 from ..predicate.emit import DEFAULT_LANGUAGE, LANGUAGES
 from ..predicate.sets import DEFAULT_DONT_CARE, DONT_CARE_MODES
@@ -37,7 +38,9 @@ from . import SHORT_HELP
               "generating one.")
 @click.option("--against", type=click.Choice([KERNEL_V5]),
               help="List the memory forms gained and lost against this predicate.")
-def command(policy, kinds, lang, name, dont_care, as_json, tests, verify, verify_terms, against):
+def command(policy: str | None, kinds: str | None, lang: str, name: str | None, dont_care: str,
+            as_json: bool, tests: bool, verify: bool, verify_terms: str | None,
+            against: str | None) -> None:
     """Generate the fewest (insn & MASK) == VALUE terms that match every word of
     POLICY's kinds and no other memory-accessing word (--dont-care non-memory),
     chosen exactly (HiGHS) with a certificate of optimality."""
@@ -85,7 +88,8 @@ def command(policy, kinds, lang, name, dont_care, as_json, tests, verify, verify
         sys.exit(1)
 
 
-def _verify_terms(text, policy, kinds, dont_care, as_json, against) -> None:
+def _verify_terms(text: str, policy: str | None, kinds: tuple[Kind, ...] | None, dont_care: str,
+                  as_json: bool, against: str | None) -> None:
     """Prove a given predicate against the policy's sets; exit 1 when it fails."""
     from ..audit import parse_predicate
     from ..predicate.build import policy_kinds
@@ -104,7 +108,7 @@ def _verify_terms(text, policy, kinds, dont_care, as_json, against) -> None:
     label = policy if kinds is None else "kinds " + ",".join(k.value for k in kinds)
     proofs = [verify(cubes.cubes, chosen, dont_care),
               verify_c(c_function("checked", cubes.cubes), "checked", chosen, dont_care)]
-    result: dict = {"predicate": text, "policy": label or "atomic", "dont_care": dont_care,
+    result: dict[str, object] = {"predicate": text, "policy": label or "atomic", "dont_care": dont_care,
                     "disjoint_terms": len(cubes.cubes)}
     lines = [f"predicate {text}: {len(cubes.cubes)} disjoint terms, policy {label or 'atomic'}, "
              f"don't-care {dont_care}"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import click
 
 from ..errors import InputError, reading
-from ..model.runner import ROW_KEYS
+from ..model.runner import ROW_KEYS, ResultRow
 from ..model.workloads import DESCRIPTIONS
 from . import SHORT_HELP
 from .numbers import Count
@@ -39,7 +41,7 @@ def _seconds(value: float) -> str:
     return f"{value * 1e6:.1f} us"
 
 
-def _cell(key: str, value) -> str:
+def _cell(key: str, value: Any) -> str:  # a result row's value: see ResultRow
     if key == "rss_bytes":
         return _size(value)
     if key in ("est_seconds", "decide_seconds"):
@@ -47,12 +49,12 @@ def _cell(key: str, value) -> str:
     return str(value)
 
 
-def format_table(rows: list[dict]) -> str:
+def format_table(rows: list[ResultRow]) -> str:
     """Aligned columns: text left, numbers right."""
     cells = [[heading for _, heading in COLUMNS]]
     cells += [[_cell(key, row[key]) for key, _ in COLUMNS] for row in rows]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
-    lines = []
+    lines: list[str] = []
     for line in cells:
         parts = [text.ljust(width) if i < 2 else text.rjust(width)
                  for i, (text, width) in enumerate(zip(line, widths))]
@@ -64,7 +66,7 @@ def format_table(rows: list[dict]) -> str:
 NEEDS_PROGRAM = {"pgf": "LaTeX (xelatex), which a64fault does not call"}
 
 
-def _matplotlib(path: str):
+def _matplotlib(path: str) -> ModuleType:
     """pyplot, once ``path`` is known to be a format matplotlib writes in a directory that exists."""
     try:
         import matplotlib
@@ -89,7 +91,7 @@ def _matplotlib(path: str):
     return pyplot
 
 
-def plot(rows: list[dict], path: str, pyplot) -> None:
+def plot(rows: list[ResultRow], path: str, pyplot: ModuleType) -> None:
     """Two bar charts, faults and estimated time, one bar group per policy, a bar per kernel."""
     import matplotlib
 
@@ -98,7 +100,7 @@ def plot(rows: list[dict], path: str, pyplot) -> None:
         _draw(rows, path, pyplot)
 
 
-def _draw(rows: list[dict], path: str, pyplot) -> None:
+def _draw(rows: list[ResultRow], path: str, pyplot: ModuleType) -> None:
     policies = list(dict.fromkeys(row["policy"] for row in rows))
     kernels = list(dict.fromkeys(row["kernel"] for row in rows))
     figure, axes = pyplot.subplots(1, 2, figsize=(11, 4))
@@ -168,9 +170,11 @@ def _draw(rows: list[dict], path: str, pyplot) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per row.")
 @click.option("--plot", "plot_path", metavar="OUT.png",
               help="Also draw faults and estimated time per policy (needs matplotlib).")
-def command(workload, size, thp, madv_hugepage, page_size, mthp, kernels, policies, stride, align,
-            trace, collapse, max_ptes_none, no_zero_page, thp_alloc_fails, cost_settings,
-            as_json, plot_path):
+def command(workload: str, size: str, thp: str, madv_hugepage: bool, page_size: str,
+            mthp: tuple[str, ...], kernels: str, policies: str, stride: str | None, align: str,
+            trace: str | None, collapse: bool, max_ptes_none: int | None, no_zero_page: bool,
+            thp_alloc_fails: bool, cost_settings: tuple[str, ...], as_json: bool,
+            plot_path: str | None) -> None:
     """Simulate a workload's page faults under each kernel x fault policy."""
     from ..model import DEFAULT_COSTS, Setup, parse_list, parse_size, simulate
     from ..policies import POLICIES
@@ -200,7 +204,7 @@ def command(workload, size, thp, madv_hugepage, page_size, mthp, kernels, polici
             click.echo(json.dumps(row))
     else:
         click.echo(format_table(rows))
-    if pyplot is not None:
+    if pyplot is not None and plot_path:  # pyplot is loaded only for a --plot path
         plot(rows, plot_path, pyplot)
 
 
