@@ -120,7 +120,7 @@ def _limit_child() -> None:  # runs in the child between fork and exec
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _run_limited(argv: list[str]) -> subprocess.CompletedProcess:
+def _run_limited(argv: list[str]) -> subprocess.CompletedProcess[str]:
     """Run the assembler under the memory, CPU-time and file-size limits (and a wall-clock
     timeout); exceeding one is an AssemblerError naming it."""
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

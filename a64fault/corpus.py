@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -47,13 +48,13 @@ class Fixture:
     def atomic_rmw(self) -> bool:
         return self.kind in ATOMIC_KINDS
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         values = asdict(self)
         values["word"] = f"{self.word:08x}"
         return values
 
 
-def _is_text(value) -> bool:
+def _is_text(value: object) -> bool:
     return isinstance(value, str) and value != "" and value.isprintable()
 
 
@@ -97,7 +98,7 @@ def load(path: Path | str | None = None) -> list[Fixture]:
         raise InputError(f"{path}: no corpus file (build it with `a64fault fixtures build`)")
     with reading(path, "corpus file"):
         data = path.read_bytes()
-    fixtures = []
+    fixtures: list[Fixture] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         try:
             text = raw.decode("utf-8")
@@ -112,7 +113,8 @@ def feature_name(feature: str | None) -> str:
     return BASE if feature is None else feature
 
 
-def select(fixtures, kinds=(), features=()) -> list[Fixture]:
+def select(fixtures: Sequence[Fixture], kinds: Collection[str] = (),
+           features: Collection[str] = ()) -> list[Fixture]:
     """The fixtures whose kind is one of ``kinds`` and feature one of ``features`` (empty: any).
 
     Unknown kinds, and features no fixture has, are an InputError.
@@ -131,15 +133,15 @@ def select(fixtures, kinds=(), features=()) -> list[Fixture]:
     ]
 
 
-def stats(fixtures) -> dict[str, Counter]:
+def stats(fixtures: Iterable[Fixture]) -> dict[str, Counter[str]]:
     """Per feature name (``base`` for Armv8.0): a Counter of kinds."""
-    counts: dict[str, Counter] = {}
+    counts: dict[str, Counter[str]] = {}
     for f in fixtures:
         counts.setdefault(feature_name(f.feature), Counter())[f.kind] += 1
     return counts
 
 
-def format_stats(fixtures) -> str:
+def format_stats(fixtures: Sequence[Fixture]) -> str:
     """A feature × kind table of counts, with totals and the assembler split."""
     counts = stats(fixtures)
     kinds = [k.value for k in Kind if any(c[k.value] for c in counts.values())]
@@ -160,7 +162,7 @@ def format_stats(fixtures) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_json(fixtures) -> str:
+def to_json(fixtures: Iterable[Fixture]) -> str:
     """The fixtures as a JSON array of corpus objects."""
     return json.dumps([f.to_dict() for f in fixtures], indent=1) + "\n"
 
@@ -172,7 +174,7 @@ def _c_string(text: str) -> str:
     return f'"{escaped}"'
 
 
-def to_c_header(fixtures, selection: str = "all") -> str:
+def to_c_header(fixtures: Sequence[Fixture], selection: str = "all") -> str:
     """A C header: ``struct a64fault_insn a64fault_insns[A64FAULT_INSNS_COUNT]``.
 
     ``asm_text`` holds the assembly (``asm`` itself is a GNU C keyword);

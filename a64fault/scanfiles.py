@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 ELF_MAGIC = b"\x7fELF"
@@ -48,7 +49,7 @@ def _is_elf(path: str) -> bool:
         os.close(fd)
 
 
-def find_files(arguments) -> Found:
+def find_files(arguments: Iterable[str]) -> Found:
     """Expand ``arguments`` (files and directories) into the files to scan."""
     found = Found()
     seen: set[tuple[int, int]] = set()

@@ -119,7 +119,7 @@ class Row:
     value: int
     should_be_mask: int
     should_be_value: int
-    fields: dict = field(hash=False, compare=False)
+    fields: dict[str, Field] = field(hash=False, compare=False)
     bytes_spec: str = "-"
     diagram: str = ""
     line: int = 0
@@ -161,7 +161,8 @@ class Row:
         return int(base) << self.fields[name].extract(word)
 
 
-def parse_diagram(diagram: str, where: str = "") -> tuple[int, int, int, int, dict, tuple]:
+def parse_diagram(diagram: str, where: str = ""
+                  ) -> tuple[int, int, int, int, dict[str, Field], tuple[tuple[int, int], ...]]:
     """Turn a bit diagram into (mask, value, should_be_mask, should_be_value, fields,
     excluded): ``excluded`` lists the (mask, value) cubes of the field constraints."""
     bits: list[tuple[str, str | None]] = []  # per bit, MSB first: (role, name)
