@@ -8,7 +8,7 @@ MAX_DEPTH deep; a run of ``!`` may be any length.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Literal, TypeAlias
 
 from ..cubes import CubeSet, work_budget
 from ..errors import InputError
@@ -21,6 +21,9 @@ MAX_WORK = 1_000_000_000
 #: Parentheses nested deeper than this are refused (the parser recurses on them).
 MAX_DEPTH = 100
 
+#: A term (mask, value) or an operator character.
+Token: TypeAlias = "tuple[Literal['term'], tuple[int, int]] | tuple[Literal['op'], str]"
+
 _TOKEN = re.compile(r"\s*(?:(?P<term>[0-9A-Fa-fxX_]+\s*:\s*[0-9A-Fa-fxX_]+)|(?P<op>[|&!()]))")
 
 
@@ -31,7 +34,7 @@ def _number(text: str, whole: str) -> int:
 
 def parse_predicate(text: str) -> CubeSet:
     """Parse ``MASK:VALUE`` terms joined with | & ! ( ) into a CubeSet."""
-    tokens: list[tuple[str, Any]] = []
+    tokens: list[Token] = []
     pos = 0
     text = text.strip()
     while pos < len(text):
@@ -59,10 +62,10 @@ def parse_predicate(text: str) -> CubeSet:
 class _Parser:
     """Recursive descent: union := inter ('|' inter)*; inter := unary ('&' unary)*."""
 
-    def __init__(self, tokens: list[tuple[str, Any]], text: str) -> None:
+    def __init__(self, tokens: list[Token], text: str) -> None:
         self.tokens, self.text, self.pos, self.depth = tokens, text, 0, 0
 
-    def peek(self) -> tuple[str | None, Any]:
+    def peek(self) -> Token | tuple[None, None]:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else (None, None)
 
     def union(self) -> CubeSet:
@@ -85,12 +88,13 @@ class _Parser:
         while self.peek() == ("op", "!"):
             self.pos += 1
             negate = not negate
-        kind, value = self.peek()
-        if kind is None:
+        token = self.peek()
+        if token[0] is None:
             raise InputError(f"predicate {quoted(self.text)} ends too early")
         self.pos += 1
-        if kind == "term":
-            result = CubeSet.term(*value)
+        value = token[1]
+        if token[0] == "term":
+            result = CubeSet.term(*token[1])
         elif value == "(":
             self.depth += 1
             if self.depth > MAX_DEPTH:
