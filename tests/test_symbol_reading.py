@@ -17,6 +17,9 @@ from a64fault.decoder.elf.headers import ElfLayout
 from a64fault.decoder.elf.symbols import (
     Symbol,
     SymbolTable,
+    _address_order,
+    plt_symbols,
+    read_lazy_symbols,
     read_mapping_symbols,
     read_symbol_table,
     read_table_py,
@@ -93,12 +96,46 @@ def test_corrupted_tables(name):
     assert mapped > 0
 
 
-def test_symbol_order():
+def random_symbols(rng: random.Random, count: int) -> list[Symbol]:
+    """Symbols with many shared addresses, sizes and names (ties at every level)."""
+    return [Symbol(rng.choice("abc") * rng.randrange(1, 3), rng.randrange(4) * 4,
+                   rng.randrange(3) * 8, rng.random() < 0.5, 1) for _ in range(count)]
+
+
+@pytest.mark.parametrize("with_numpy", [False, True])
+def test_symbol_order(with_numpy):
     rng = random.Random(5)
-    symbols = [Symbol(rng.choice("abc") * rng.randrange(1, 3), rng.randrange(4) * 4,
-                      rng.randrange(3) * 8, rng.random() < 0.5, 1) for _ in range(300)]
+    for count in (0, 1, 2, 300):
+        symbols = random_symbols(rng, count)
+        order = _address_order([s.vaddr for s in symbols], [s.size for s in symbols],
+                               lambda k, symbols=symbols: symbols[k].name, with_numpy)
+        assert [symbols[k] for k in order] == sorted(symbols,
+                                                     key=lambda s: (s.vaddr, -s.size, s.name))
     table = SymbolTable(symbols, ElfLayout((ELF / "tiny-le").read_bytes(), "tiny-le"))
-    assert table._sorted == sorted(symbols, key=lambda s: (s.vaddr, -s.size, s.name))
+    assert table.sorted_symbols() == sorted(symbols, key=lambda s: (s.vaddr, -s.size, s.name))
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_lazy_symbols_name_the_same_addresses(name):
+    """The names decoded on demand (LazySymbols) are read_table_py's symbols,
+    and a table over them answers holder_span as one over the list does, at
+    every word of every executable range and a few past them."""
+    data = (ELF / name).read_bytes()
+    try:
+        layout = ElfLayout(data, name)
+    except InputError:
+        return
+    for table_name in (".symtab", ".dynsym"):
+        lazy, mapping = read_lazy_symbols(layout, table_name)
+        listed, listed_mapping = read_table_py(layout, table_name)
+        assert lazy.to_list() == listed and mapping == listed_mapping
+        extra = plt_symbols(layout)
+        eager = SymbolTable(listed, layout, extra)
+        on_demand = SymbolTable(read_lazy_symbols(layout, table_name)[0], layout, extra)
+        assert on_demand.symbols == eager.symbols and len(on_demand) == len(eager)
+        for _name, vaddr, _offset, size in layout.exec_ranges:
+            for address in range(vaddr, vaddr + size + 64, 4):
+                assert on_demand.holder_span(address) == eager.holder_span(address)
 
 
 def test_debug_file_tables_mapped_to_the_stripped_file():

@@ -36,10 +36,12 @@ from ...word import WORD_BYTES
 from .debugfile import DEFAULT_DEBUG_DIR, find_debug_file
 from .headers import SHF_ALLOC, SLOT_BITS, ElfLayout, Section
 from .symbols import (
+    LazySymbols,
     Symbol,
     SymbolTable,
     demangle,
     plt_symbols,
+    read_lazy_symbols,
     read_mapping_symbols,
     read_symbol_table,
 )
@@ -85,7 +87,7 @@ class ElfImage:
         self.is_relocatable: bool = self.layout.is_relocatable
         self._symbol_table: SymbolTable | None = None
         self._names_from: str | None = None
-        self._named: list[Symbol] | None = []
+        self._named: list[Symbol] | LazySymbols | None = []
         self._mapping_symbols: list[tuple[int, str]] = []
         #: The separate debug file the symbols came from, if any (after the first query).
         self.debug_file: Path | None = None
@@ -98,15 +100,16 @@ class ElfImage:
         if self._symbol_table is None:
             source = self._source()
             try:
+                named: list[Symbol] | LazySymbols
                 if source == ".dynsym":
-                    named = read_symbol_table(self.layout, ".dynsym")[0]
+                    named = _read_names(self.layout, ".dynsym")
                 else:
                     if self._named is None:  # names not read with the mapping symbols
-                        self._named = (read_symbol_table(self.layout, ".symtab")[0]
+                        self._named = (_read_names(self.layout, ".symtab")
                                        if source == ".symtab" else
                                        self._debug_file_symbols(names=True)[0])
                     named = self._named
-                self._symbol_table = SymbolTable(named + plt_symbols(self.layout), self.layout)
+                self._symbol_table = SymbolTable(named, self.layout, plt_symbols(self.layout))
             except _PARSE_ERRORS as error:
                 raise InputError(f"{self.path}: corrupt symbol table ({_first_line(error)})") \
                     from None
@@ -157,7 +160,7 @@ class ElfImage:
                 data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except (InputError, ValueError):
             return [], [], False
-        symbols: list[Symbol] | None
+        symbols: list[Symbol] | LazySymbols | None
         try:
             debug = ElfLayout(data, path, require_bytes=False)
             ours = {s.name: s.index for s in self.layout.sections if s.name}
@@ -166,9 +169,12 @@ class ElfImage:
             def remap(shndx: int) -> int | None:
                 return ours.get(section_names[shndx]) if shndx < len(section_names) else None
 
-            if names:
+            if names and "numpy" not in sys.modules:  # names and mapping symbols at once
                 symbols, mapping = read_symbol_table(debug, ".symtab", remap, self.layout)
                 has_named = bool(symbols)
+            elif names:  # the names only: the mapping symbols were read before
+                symbols, mapping = read_lazy_symbols(debug, ".symtab", remap, self.layout)[0], []
+                has_named = bool(len(symbols))
             else:
                 symbols = None
                 mapping, has_named = read_mapping_symbols(debug, ".symtab", remap, self.layout)
@@ -355,6 +361,14 @@ class ElfImage:
     def __repr__(self) -> str:
         endian = "little" if getattr(self, "little_endian", True) else "big"
         return f"ElfImage({str(self.path)!r}, {getattr(self, 'elf_type', '?')}, {endian}-endian)"
+
+
+def _read_names(layout, table_name: str, remap=None, target=None):
+    """The named symbols of a table: LazySymbols once numpy is loaded (names
+    decoded for the symbols asked for), else read_symbol_table's list."""
+    if "numpy" in sys.modules:
+        return read_lazy_symbols(layout, table_name, remap, target)[0]
+    return read_symbol_table(layout, table_name, remap, target)[0]
 
 
 def _map_regular_file(path) -> mmap.mmap | None:

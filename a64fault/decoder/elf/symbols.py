@@ -17,7 +17,6 @@ import re
 import struct
 import sys
 from functools import lru_cache
-from operator import itemgetter
 from typing import NamedTuple
 
 from .headers import (
@@ -165,10 +164,52 @@ def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab", remap=N
     return mapping, has_named
 
 
+def read_lazy_symbols(layout: ElfLayout, table_name: str, remap=None,
+                      target: ElfLayout | None = None):
+    """(named symbols as LazySymbols, mapping symbols): read_symbol_table's
+    answer, with each name decoded only when its symbol is asked for (numpy)."""
+    named, mapping, _has_named = _read_with_numpy(layout, table_name, remap, target, "lazy")
+    if not isinstance(named, LazySymbols):  # no such table
+        named = LazySymbols(b"", [], [], [], [], [])
+    return named, mapping
+
+
+class LazySymbols:
+    """Named symbols of one table as columns; a Symbol, and its name, is made
+    on first use (a listing names a few hundred addresses of a table of
+    thousands, and most files list nothing)."""
+
+    def __init__(self, strings: bytes, name_at: list[int], vaddr: list[int], size: list[int],
+                 is_global: list[bool], section: list[int]):
+        self._strings = strings
+        self._name_at = name_at
+        self.vaddr, self.size, self.is_global, self.section = vaddr, size, is_global, section
+        self._made: dict[int, Symbol] = {}
+
+    def __len__(self) -> int:
+        return len(self._name_at)
+
+    def name(self, k: int) -> str:
+        at = self._name_at[k]
+        end = self._strings.find(b"\0", at)
+        return self._strings[at:end if end >= 0 else None].decode("utf-8", "replace")
+
+    def __getitem__(self, k: int) -> Symbol:
+        made = self._made.get(k)
+        if made is None:
+            made = self._made[k] = new_symbol(Symbol, (self.name(k), self.vaddr[k], self.size[k],
+                                                       self.is_global[k], self.section[k]))
+        return made
+
+    def to_list(self) -> list[Symbol]:
+        return [self[k] for k in range(len(self))]
+
+
 def _read_with_numpy(layout: ElfLayout, table_name: str, remap, target: ElfLayout | None,
-                     names: bool):
-    """(named symbols or None without ``names``, mapping symbols, whether there
-    is a named symbol): read_table_py's rules applied to all entries at once."""
+                     names):
+    """(named symbols, mapping symbols, whether there is a named symbol):
+    read_table_py's rules applied to all entries at once. The named symbols
+    are a list with ``names`` true, LazySymbols with "lazy", None with False."""
     import numpy as np
 
     table = layout.section_named(table_name)
@@ -219,8 +260,21 @@ def _read_with_numpy(layout: ElfLayout, table_name: str, remap, target: ElfLayou
     named_type = np.zeros(_ST_TYPE_MASK + 1, dtype=bool)
     named_type[sorted(_NAMED_TYPES)] = True
     named = ok & ~is_mapping & named_type[entries["info"] & _ST_TYPE_MASK]
-    symbols = None
-    if names:
+    symbols: list[Symbol] | LazySymbols | None = None
+    if names == "lazy":
+        chosen_named = np.flatnonzero(named)
+        named_values = value[chosen_named]
+        named_sections = shndx[chosen_named]
+        if target.is_relocatable:
+            slot_bases = np.array([target.base_of(i) for i in range(count)], dtype=np.uint64)
+            named_values = named_values + slot_bases[named_sections]
+        symbols = LazySymbols(
+            layout.bytes_at(strtab.offset, strtab.size, f"the string table of {table_name}"),
+            name_at[chosen_named].tolist(), named_values.tolist(),
+            entries["size"][chosen_named].tolist(),
+            (entries["info"][chosen_named] >> _ST_BIND_SHIFT != _STB_LOCAL).tolist(),
+            named_sections.tolist())
+    elif names:
         text = layout.bytes_at(strtab.offset, strtab.size, f"the string table of {table_name}")
         bases = [target.base_of(i) for i in range(count)] if target.is_relocatable else None
         symbols = []
@@ -299,25 +353,64 @@ def plt_symbols(layout: ElfLayout) -> list[Symbol]:
 
 
 class SymbolTable:
-    """Symbols sorted by address, for symbolize() and lookup()."""
+    """Symbols sorted by address, for symbolize() and lookup().
 
-    def __init__(self, symbols: list[Symbol], layout: ElfLayout):
-        self.symbols = symbols
+    ``symbols``: a list of Symbol or LazySymbols (whose names are decoded only
+    for the symbols asked for); ``extra``: more symbols (the PLT stubs).
+    """
+
+    def __init__(self, symbols, layout: ElfLayout, extra: list[Symbol] | None = None):
+        self._named = symbols
+        self._extra = list(extra or [])
         self._layout = layout
         self._by_name_table: dict[str, Symbol] | None = None
         self._by_readable: dict[str, Symbol] | None = None
-        # By (vaddr, -size, name): stable sorts by the last key first (C-level
-        # keys; a lambda key cost more than the rest of a small file's scan).
-        ordered = sorted(symbols, key=itemgetter(0))
-        ordered.sort(key=itemgetter(2), reverse=True)
-        ordered.sort(key=itemgetter(1))
-        self._sorted = ordered
-        self._sorted_addrs = [s.vaddr for s in ordered]
+        self._all: list[Symbol] | None = None
+        if isinstance(symbols, LazySymbols):
+            vaddr, size, section = list(symbols.vaddr), list(symbols.size), list(symbols.section)
+        else:
+            vaddr = [s.vaddr for s in symbols]
+            size = [s.size for s in symbols]
+            section = [s.section for s in symbols]
+        vaddr += [s.vaddr for s in self._extra]
+        size += [s.size for s in self._extra]
+        section += [s.section for s in self._extra]
+        order = _address_order(vaddr, size, self._name)
+        self._ids = order
+        self._sorted_addrs = [vaddr[k] for k in order]
+        self._sizes = [size[k] for k in order]
+        self._sections = [section[k] for k in order]
         #: [lo, hi) addresses known to get the answer ``symbol`` (or None) from holder().
         self._span: tuple[int, int, Symbol | None] = (0, 0, None)
 
+    def _symbol(self, k: int) -> Symbol:
+        """Symbol k: of the named ones, then of the extra ones."""
+        named = len(self._named)
+        return self._named[k] if k < named else self._extra[k - named]
+
+    def _name(self, k: int) -> str:
+        named = len(self._named)
+        if k >= named:
+            return self._extra[k - named].name
+        if isinstance(self._named, LazySymbols):
+            return self._named.name(k)
+        return self._named[k].name
+
+    @property
+    def symbols(self) -> list[Symbol]:
+        """Every symbol (named ones in table order, then the extra ones)."""
+        if self._all is None:
+            named = self._named.to_list() if isinstance(self._named, LazySymbols) \
+                else list(self._named)
+            self._all = named + self._extra
+        return self._all
+
+    def sorted_symbols(self) -> list[Symbol]:
+        """Every symbol by (address, -size, name), in the order holder() reads them."""
+        return [self._symbol(k) for k in self._ids]
+
     def __len__(self) -> int:
-        return len(self.symbols)
+        return len(self._named) + len(self._extra)
 
     @property
     def _by_name(self) -> dict[str, Symbol]:
@@ -359,22 +452,62 @@ class SymbolTable:
         section = self._layout.section_at(vaddr)
         want = section.index if section is not None else None
         check = bool(self._layout.sections)
-        index = bisect.bisect_right(self._sorted_addrs, vaddr)
-        best = None
-        for symbol in reversed(self._sorted[max(0, index - _SYMBOLIZE_WINDOW):index]):
-            if check and symbol.section != want:
+        addrs, sizes, sections = self._sorted_addrs, self._sizes, self._sections
+        index = bisect.bisect_right(addrs, vaddr)
+        best = -1  # position in the sorted order
+        for at in range(index - 1, max(0, index - _SYMBOLIZE_WINDOW) - 1, -1):
+            if check and sections[at] != want:
                 continue
-            if symbol.size and vaddr < symbol.vaddr + symbol.size:
-                best = symbol
+            if sizes[at] and vaddr < addrs[at] + sizes[at]:
+                best = at
                 break
-            if not symbol.size and best is None:
-                best = symbol
+            if not sizes[at] and best < 0:
+                best = at
         # The same answer holds up to the next symbol's start, the end of the
         # holder and of the section (listings ask in address order).
-        hi = self._sorted_addrs[index] if index < len(self._sorted) else vaddr + 1
-        if best is not None and best.size and vaddr < best.vaddr + best.size:
-            hi = min(hi, best.vaddr + best.size)
+        hi = addrs[index] if index < len(addrs) else vaddr + 1
+        if best >= 0 and sizes[best] and vaddr < addrs[best] + sizes[best]:
+            hi = min(hi, addrs[best] + sizes[best])
         if section is not None:
             hi = min(hi, self._layout.base_of(section.index) + section.size)
-        self._span = (vaddr, max(hi, vaddr + 1), best)
-        return best, self._span[1]
+        symbol = self._symbol(self._ids[best]) if best >= 0 else None
+        self._span = (vaddr, max(hi, vaddr + 1), symbol)
+        return symbol, self._span[1]
+
+
+def _address_order(vaddr: list[int], size: list[int], name_of,
+                   with_numpy: bool | None = None) -> list[int]:
+    """Indexes of the symbols by (vaddr, -size, name), ties in index order (a
+    stable sort by those keys); ``name_of(k)`` is asked only for symbols that
+    share their address and size with another. With numpy once it is loaded
+    (``with_numpy`` forces either way)."""
+    count = len(vaddr)
+    if with_numpy is None:
+        with_numpy = "numpy" in sys.modules
+    if with_numpy and count > 1:
+        import numpy as np
+
+        addresses = np.array(vaddr, dtype=np.uint64)
+        sizes = np.array(size, dtype=np.uint64)
+        # lexsort: the last key first; sizes descending as (max - size) ascending.
+        order = np.lexsort((np.arange(count), np.iinfo(np.uint64).max - sizes, addresses))
+        same = (addresses[order][1:] == addresses[order][:-1]) & \
+            (sizes[order][1:] == sizes[order][:-1])
+        order_list = order.tolist()
+        tied = np.flatnonzero(same).tolist()
+    else:
+        order_list = sorted(range(count), key=size.__getitem__, reverse=True)
+        order_list.sort(key=vaddr.__getitem__)
+        tied = [i for i in range(count - 1)
+                if vaddr[order_list[i]] == vaddr[order_list[i + 1]]
+                and size[order_list[i]] == size[order_list[i + 1]]]
+    # Runs of equal (vaddr, size): by name, then index.
+    i = 0
+    while i < len(tied):
+        start = end = tied[i]
+        while i < len(tied) and tied[i] == end:
+            end += 1
+            i += 1
+        run = order_list[start:end + 1]
+        order_list[start:end + 1] = sorted(run, key=lambda k: (name_of(k), k))
+    return order_list
