@@ -108,3 +108,13 @@ def test_mapping_symbols_make_the_rule_moot():
     start, end = _table_bounds()
     assert result["likely_data"] == 0
     assert result["data_words"] == (end - start) // 4 - 1  # all but the LDADD ($x inside)
+
+
+def test_escape_sequences_in_names_are_stripped_from_text(tmp_path):
+    """A file name holding an ANSI colour sequence: text output (not a
+    terminal) shows the name without it, as click.echo does."""
+    odd = tmp_path / "red\x1b[31mname"
+    shutil.copy(ELF / "tiny-le", odd)
+    done = run("scan", odd)
+    assert "\x1b" not in done.stdout
+    assert f"{tmp_path}/rednames" not in done.stdout and f"{tmp_path}/redname:" in done.stdout

@@ -173,7 +173,9 @@ def command(files, policy, kinds, limit, jobs, summary, debug_dir, no_demangle, 
                     click.echo(json.dumps({"file": path, "error": error}))
                 continue
             totals.add(result)
-            click.echo(shown)
+            # color=True skips click's ANSI-stripping pass (a regex over the
+            # whole text), which cannot change a text without an ESC.
+            click.echo(shown, color=None if "\x1b" in shown else True)
     if summary:
         if as_json:
             click.echo(json.dumps(totals.as_json()))
