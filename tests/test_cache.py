@@ -127,3 +127,11 @@ def test_blobs_start_aligned_whatever_their_sizes(cache_in):
                    for name in ("row_index", "sub_rows", "slot_of", "slot_start"))
     finally:
         vector._default_vector_table.cache_clear()
+
+
+def test_a_fifo_or_an_empty_file_in_place_of_an_entry_is_no_entry(cache_in):
+    """The entry is opened without blocking and used only as a regular file."""
+    os.mkfifo(cache.path_of("t", "fifo"))
+    assert cache.load("t", "fifo") is None  # returns at once: no writer needed
+    cache.path_of("t", "empty").write_bytes(b"")
+    assert cache.load("t", "empty") is None
