@@ -13,7 +13,7 @@ from ..errors import InputError, one_line
 from ..kinds import Kind
 from ..policies import POLICIES
 from . import SHORT_HELP
-from .columns import fit, symbol_text
+from .columns import fit
 from .numbers import Count
 
 #: Width of the symbol column of a listed instruction (longer names are cut).
@@ -112,13 +112,16 @@ def _text(result: dict, demangled: bool) -> str:
 
 
 def _item_lines(lines: list, items, demangled: bool, prefix: str, width: int) -> None:
+    # columns.symbol_text inlined: this loop runs once per listed instruction.
+    shown_name = "demangled" if demangled else "symbol"
+    append = lines.append
     for item in items:
         text = prefix + (item["text"] or "(unknown)")
-        symbol = symbol_text(item, demangled) or "?"
+        symbol = item[shown_name] or item["symbol"] or "?"
         if len(symbol) > SYMBOL_COLUMN:
             symbol = fit(symbol, SYMBOL_COLUMN)
-        lines.append(f"    {item['address']:>{width}}  {symbol:<32} "
-                     f"{item['word']}  {text:<32} {item['kind']:<17} {item['form'] or '-'}")
+        append(f"    {item['address']:>{width}}  {symbol:<32} "
+               f"{item['word']}  {text:<32} {item['kind']:<17} {item['form'] or '-'}")
 
 
 @click.command(name="scan", short_help=SHORT_HELP["scan"])
