@@ -132,7 +132,7 @@ def test_texts_at_equal_capstone_at_each_address():
     its own address, PC-relative words (b, bl, adr, adrp, literal loads) included:
     every word occurs twice, at unrelated addresses."""
     rng = random.Random(7)
-    code = SAMPLES["random"][:4 * 4000] + SAMPLES["tiny-le code"] + SAMPLES["dso-stripped.so code"]
+    code = SAMPLES["random"] + SAMPLES["tiny-le code"] + SAMPLES["dso-stripped.so code"]
     words = [code[k:k + 4] for k in range(0, len(code) - 3, 4)] * 2
     addresses = [rng.randrange(0, 1 << 62) * 4 for _ in words]
     expected = []
@@ -141,4 +141,8 @@ def test_texts_at_equal_capstone_at_each_address():
         expected.append(texts[0][2:] if texts else ("", ""))
     assert disasm.texts_at(words, addresses) == expected
     moved = {e for e, f in zip(expected[:len(words) // 2], expected[len(words) // 2:]) if e != f}
-    assert {text[0] for text in moved} >= {"b", "bl", "adrp"}  # the test holds PC-relative words
+    # The test holds every kind of PC-relative word. (Their targets print as
+    # bare numbers, "bl 0x6141ebc", immediates as "#..": a filter on '#'
+    # to skip the second decode was tried and failed here.)
+    assert {text[0] for text in moved} >= {"b", "bl", "adr", "adrp", "cbz", "cbnz", "tbz",
+                                           "tbnz", "ldr", "ldrsw", "prfm", "b.eq", "b.ne"}
