@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from . import datacode
+from .decoder.capstone_lib import engine
 from .decoder.disasm import texts_at, undecodable, undecodable_distinct
 from .decoder.elf import demangle
 from .kinds import KINDS_BY_CODE
@@ -27,6 +28,9 @@ MERGE_GAP = 4
 #: From this many words to judge, undecodable words are found per distinct
 #: word (numpy's import and sort pay for themselves well below this).
 DISTINCT_FROM_WORDS = 1 << 17
+#: From this many picks in a range (all listed), their Capstone text is made
+#: on a second thread while the likely-data rule's pass runs.
+PARALLEL_FROM = 1 << 15
 
 
 @dataclass
@@ -147,8 +151,16 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
         # Positions (into chosen) of the instructions and of the likely data.
         as_code: list[int] | range = range(len(chosen))
         as_data: list[int] = []
+        texts = None
         if data_check:
-            bad = _undecodable_mask(raw, _spans(chosen, count, reach), count)
+            # A long listing: Capstone's text for every pick (all are shown)
+            # is made on another thread meanwhile (Capstone runs without the GIL).
+            early = _Texts(image, vaddr, raw, chosen) if limit is None and \
+                len(chosen) >= PARALLEL_FROM else None
+            try:
+                bad = _undecodable_mask(raw, _spans(chosen, count, reach), count)
+            finally:
+                texts = early.result() if early is not None else None
             if bad.count(1) >= datacode.MIN_UNDECODABLE:
                 rule, near = datacode.likely_data, _near(bad)
                 as_data = [k for k, i in enumerate(chosen) if near[i] and rule(bad, i, count)]
@@ -161,20 +173,57 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
             _add_rows(target, [chosen_rows[k] for k in positions])
             room = len(positions) if limit is None else max(0, limit - len(target.records))
             shown.append((target, positions[:room]))
-        _make_records(image, vaddr, raw, chosen, chosen_rows, shown, columns)
+        _make_records(image, vaddr, raw, chosen, chosen_rows, shown, columns, texts)
     return listed, likely
 
 
+class _Texts:
+    """texts_at for every pick of a range, on a thread of its own with its own
+    Capstone handle; result() waits for it (and raises what it raised)."""
+
+    def __init__(self, image, vaddr: int, raw: bytes, chosen: list[int]):
+        import threading
+
+        pc0 = image.pc(vaddr)
+        self._words = [raw[i * WORD_BYTES:(i + 1) * WORD_BYTES] for i in chosen]
+        self._addresses = [pc0 + i * WORD_BYTES for i in chosen]
+        self._out: list | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        cs = engine().another()
+        try:
+            self._out = texts_at(self._words, self._addresses, cs)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller by result()
+            self._error = error
+        finally:
+            cs.close()
+
+    def result(self) -> list:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._out is not None
+        return self._out
+
+
 def _make_records(image, vaddr: int, raw: bytes, chosen: list[int], chosen_rows: list[int],
-                  shown, columns: Columns) -> None:
+                  shown, columns: Columns, all_texts: list | None = None) -> None:
     """Append to each target of ``shown`` ((Listed, positions into chosen)) the
-    records of those words: address, symbol, word, Capstone text, kind, form."""
+    records of those words: address, symbol, word, Capstone text, kind, form.
+    ``all_texts``: texts_at of every pick, when already made."""
     kinds, forms = columns.kind_names, columns.form_names
     pc0 = image.pc(vaddr)
-    wanted = sorted(k for _target, positions in shown for k in positions)
-    texts = dict(zip(wanted, texts_at([raw[chosen[k] * WORD_BYTES:(chosen[k] + 1) * WORD_BYTES]
-                                       for k in wanted],
-                                      [pc0 + chosen[k] * WORD_BYTES for k in wanted])))
+    texts: dict | list
+    if all_texts is not None:
+        texts = all_texts
+    else:
+        wanted = sorted(k for _target, positions in shown for k in positions)
+        texts = dict(zip(wanted, texts_at(
+            [raw[chosen[k] * WORD_BYTES:(chosen[k] + 1) * WORD_BYTES] for k in wanted],
+            [pc0 + chosen[k] * WORD_BYTES for k in wanted])))
     relocatable = image.is_relocatable
     from_bytes = int.from_bytes
     for target, positions in shown:

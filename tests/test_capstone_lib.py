@@ -123,3 +123,14 @@ def test_decoding_imports_no_binding():
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_another_engine_has_its_own_handle():
+    shared = capstone_lib.engine()
+    other = shared.another()
+    try:
+        assert other.handle.value != shared.handle.value
+        assert other.texts(CODE[:4000], 4000, 0x1000) == shared.texts(CODE[:4000], 4000, 0x1000)
+    finally:
+        other.close()
+    assert not other.handle.value and shared.texts(bytes.fromhex("1f2003d5"), 4)[0][2] == "nop"

@@ -146,3 +146,15 @@ def test_texts_at_equal_capstone_at_each_address():
     # to skip the second decode was tried and failed here.)
     assert {text[0] for text in moved} >= {"b", "bl", "adr", "adrp", "cbz", "cbnz", "tbz",
                                            "tbnz", "ldr", "ldrsw", "prfm", "b.eq", "b.ne"}
+
+
+@pytest.mark.parametrize("name", ["table-stripped", "dso-stripped.so", "tiny-le-stripped"])
+def test_listing_same_with_texts_made_on_a_thread(name, monkeypatch):
+    """Capstone's texts made on a second thread (own handle) while the
+    likely-data pass runs: the same result as one thread."""
+    kinds = ["load", "store", "atomic-rmw", "other"]
+    alone = scan_file(ELF / name, kinds=kinds)
+    monkeypatch.setattr(listing, "PARALLEL_FROM", 1)
+    threaded = scan_file(ELF / name, kinds=kinds)
+    assert threaded.as_json() == alone.as_json()
+    assert threaded.listed and all(item["text"] for item in threaded.listed[:5])

@@ -100,9 +100,22 @@ class Engine:
         self._disasm = lib.cs_disasm
         self._free = lib.cs_free
 
+    def another(self) -> Engine:
+        """A new engine over the same library with a handle of its own, for
+        another thread (a Capstone handle is not for two threads at once)."""
+        return Engine(self.lib, self.layout, self.udf, self.source)
+
+    def close(self) -> None:
+        """Close the handle (an engine from another(); the shared one stays open)."""
+        if self.handle.value:
+            self.lib.cs_close.restype = ctypes.c_int
+            self.lib.cs_close.argtypes = (ctypes.POINTER(ctypes.c_size_t),)
+            self.lib.cs_close(ctypes.byref(self.handle))
+            self.handle = ctypes.c_size_t()
+
     def _disasm_call(self, code, size: int, address: int, count: int):
         """(n, pointer to Capstone's n records): the caller frees them with _free."""
-        out = ctypes.c_void_p()  # one per call: the engine may be used from several threads
+        out = ctypes.c_void_p()  # one per call, not shared state of the engine
         n = self._disasm(self.handle, code, size, address, count, ctypes.byref(out))
         if not n:
             status = self.lib.cs_errno(self.handle)

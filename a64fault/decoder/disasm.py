@@ -59,14 +59,15 @@ def decode(word_or_bytes, address: int = 0) -> Text | None:
 _BATCH = 1 << 14
 
 
-def disassemble(code: bytes, address: int = 0) -> list[tuple[int, int, str, str]]:
+def disassemble(code: bytes, address: int = 0, cs=None) -> list[tuple[int, int, str, str]]:
     """Capstone's (address, size, mnemonic, op_str) for every 4-byte word of
     ``code`` in order; a word Capstone cannot decode gives an empty mnemonic.
 
     One Capstone call runs over each stretch of decodable words (not one call
-    per word), which is what makes long listings fast.
+    per word), which is what makes long listings fast. ``cs``: the
+    capstone_lib engine to use (default: the shared one).
     """
-    cs = engine()
+    cs = cs or engine()
     out: list[tuple[int, int, str, str]] = []
     end = len(code) - len(code) % WORD_BYTES
     position = 0
@@ -148,7 +149,7 @@ def undecodable_distinct(code: bytes) -> list[int]:
 _OTHER_BASE = 0x5555_5555_5000
 
 
-def texts_at(words: list[bytes], addresses: list[int]) -> list[tuple[str, str]]:
+def texts_at(words: list[bytes], addresses: list[int], cs=None) -> list[tuple[str, str]]:
     """Capstone's (mnemonic, op_str) for each 4-byte word at its address
     (("", "") where it cannot decode), asking Capstone about each distinct
     word once, plus once per occurrence of a word whose text depends on
@@ -161,15 +162,15 @@ def texts_at(words: list[bytes], addresses: list[int]) -> list[tuple[str, str]]:
     """
     distinct = list(dict.fromkeys(words))
     code = b"".join(distinct)
-    here = disassemble(code, 0)
-    there = disassemble(code, _OTHER_BASE)
+    here = disassemble(code, 0, cs)
+    there = disassemble(code, _OTHER_BASE, cs)
     fixed = {word: (a[2], a[3]) for word, a, b in zip(distinct, here, there)
              if a[2] == b[2] and a[3] == b[3]}
     out = []
     for word, address in zip(words, addresses):
         text = fixed.get(word)
         if text is None:
-            _a, _s, mnemonic, op_str = disassemble(word, address)[0]
+            _a, _s, mnemonic, op_str = disassemble(word, address, cs)[0]
             text = (mnemonic, op_str)
         out.append(text)
     return out
