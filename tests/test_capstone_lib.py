@@ -61,30 +61,27 @@ def test_constants_are_the_bindings():
     assert capstone_lib.engine().source == "library"
 
 
+def restarting(decode, code: bytes, address: int):
+    """``decode(code, address)`` over code, a None for each word it stops at, then on."""
+    out, at = [], 0
+    while at < len(code):
+        got = list(decode(code[at:], address + at))
+        out += got
+        at += 4 * len(got)
+        if at < len(code):
+            out.append(None)
+            at += 4
+    return out
+
+
 def binding_texts(code: bytes, address: int):
     """disasm_lite over code, restarting after each word it cannot decode."""
     md = capstone.Cs(capstone.CS_ARCH_AARCH64, capstone.CS_MODE_ARM)
-    out, at = [], 0
-    while at < len(code):
-        got = list(md.disasm_lite(code[at:], address + at))
-        out += got
-        at += 4 * len(got)
-        if at < len(code):
-            out.append(None)
-            at += 4
-    return out
+    return restarting(md.disasm_lite, code, address)
 
 
 def engine_texts(engine, code: bytes, address: int):
-    out, at = [], 0
-    while at < len(code):
-        got = engine.texts(code[at:], len(code) - at, address + at)
-        out += got
-        at += 4 * len(got)
-        if at < len(code):
-            out.append(None)
-            at += 4
-    return out
+    return restarting(lambda rest, at: engine.texts(rest, len(rest), at), code, address)
 
 
 @pytest.mark.parametrize("which", ["engine", "binding_engine"])
