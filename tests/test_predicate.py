@@ -109,8 +109,10 @@ def test_every_term_is_needed(atomic):
     on = policy_sets(atomic.kinds, atomic.dont_care).on
     for i, term in enumerate(atomic.terms):
         others = [t for j, t in enumerate(atomic.terms) if j != i]
+        # Only terms sharing a word with this one can hold its ON words.
+        near = [t for t in others if not t.mask & term.mask & (t.value ^ term.value)]
         own = (CubeSet.term(term.mask, term.value) & on) - CubeSet.union(
-            *(CubeSet.term(t.mask, t.value) for t in others))
+            CubeSet(), *(CubeSet.term(t.mask, t.value) for t in near))
         assert own.cubes, f"term {i} is redundant"
         word = own.cubes[0][1]
         assert classify(word).kind in ATOMIC
@@ -141,9 +143,12 @@ def test_optimality_witnesses_are_pairwise_incompatible(atomic):
 def test_output_is_deterministic():
     from a64fault.predicate import build
 
-    first = render(generate("atomic"), "kernel", vectors=vectors_for(generate("atomic")))
-    build._generate.cache_clear()
-    assert render(generate("atomic"), "kernel", vectors=vectors_for(generate("atomic"))) == first
+    cached = generate("atomic")
+    # A second generation from scratch, leaving the process's cache alone.
+    fresh = build._generate.__wrapped__(cached.policy, cached.kinds, cached.dont_care)
+    assert fresh is not cached
+    assert (render(fresh, "kernel", vectors=vectors_for(fresh))
+            == render(cached, "kernel", vectors=vectors_for(cached)))
 
 
 def test_header_names_table_policy_dont_care_count_and_command():
@@ -353,8 +358,8 @@ def test_bad_input_is_one_line_and_status_2(cli, args):
 
 # ---- the proof engines, on a slice of the word space ---------------------------
 
-#: Bits 31:21 from 0x1c0 to 0x1c3: the LSE atomics and their neighbours (8 M words).
-SLICE_TOPS = range(0x1C0, 0x1C4)
+#: Bits 31:21 = 0x1c0 and 0x1c1: byte STUR/STR and friends, and the byte LSE atomics (4 M words).
+SLICE_TOPS = range(0x1C0, 0x1C2)
 
 
 @pytest.mark.parametrize("dont_care", ["non-memory", "unallocated", "none"])

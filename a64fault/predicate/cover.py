@@ -51,6 +51,9 @@ RANDOM_WITNESSES = (2, 6, 12)
 WITNESS_SEED = 0x64FA
 #: Most witness candidates per round (the pairwise check costs their number squared).
 MAX_WITNESS_CANDIDATES = 1500
+#: Most candidates drawn from one term's own region per round (fewer when the
+#: regions together would pass MAX_WITNESS_CANDIDATES).
+OWN_REGION_WORDS = 64
 #: Most compatible pairs handed to HiGHS for a largest incompatible set (beyond, its
 #: presolve alone outlasts the time limit): larger graphs keep the greedy set.
 MAX_EXACT_EDGES = 100_000
@@ -221,6 +224,16 @@ def owned_regions(terms: list[Cube], on: CubeSet) -> list[CubeSet]:
     return [_owned(terms, index, on) for index in range(len(terms))]
 
 
+def _region_sample(cubes: list[Cube], rng: random.Random, budget: int) -> list[int]:
+    """About ``budget`` words of a region: its cubes' free bits all 0 and all 1 (up to half
+    the budget, cubes in order), then patterns from ``rng`` in cubes taken at random."""
+    words = _drawn(cubes[:max(budget // 4, 1)], rng, 0)
+    while len(words) < budget and cubes:
+        mask, value = rng.choice(cubes)
+        words.append(value | (rng.getrandbits(32) & ~mask & WORD_ONES))
+    return words
+
+
 def _drawn(cubes: Iterable[Cube], rng: random.Random, count: int) -> list[int]:
     """Per cube, its free bits all 0, all 1 and ``count`` patterns from ``rng``."""
     words = []
@@ -237,37 +250,58 @@ def incompatible_witnesses(on: CubeSet, off: CubeSet, rng: random.Random, count:
     """A large set of pairwise incompatible words among candidates drawn from ON, sorted.
 
     Candidates, in order of preference: the ``extra`` words (a previous round's
-    set); words of the ``owned`` regions (per cover term, the ON words only it
-    holds: a set as large as the cover has one word in each); words of every ON
-    cube. From each cube they are its free bits all 0, all 1 and ``count``
-    patterns from ``rng``. At most MAX_WITNESS_CANDIDATES: where a class does not
-    fit in the room left, a seeded sample of it. A greedy pass (fewest
-    compatible candidates first) usually reaches ``target``; otherwise HiGHS
-    searches for the largest set.
+    set); about the same number of words from each of the ``owned`` regions (per
+    cover term, the ON words only it holds: a set as large as the cover has one
+    word in each), at most OWN_REGION_WORDS; words of every ON cube: its free
+    bits all 0, all 1 and ``count`` patterns from ``rng``. At most
+    MAX_WITNESS_CANDIDATES: where a class does not fit in the room left, a
+    seeded sample of it. A greedy pass (fewest compatible candidates first) over
+    the preferred candidates alone, then over all of them, usually reaches
+    ``target``; otherwise HiGHS searches for the largest set.
     """
     kept: set[int] = set(extra)
-    owned_words = [w for region in owned for w in _drawn(region.cubes, rng, count)]
+    owned = list(owned)
+    budget = min(OWN_REGION_WORDS, (MAX_WITNESS_CANDIDATES - len(kept)) // max(len(owned), 1))
+    owned_words = [w for region in owned for w in _region_sample(region.cubes, rng, budget)]
+    classes = []
     for pool in (owned_words, _drawn(on.cubes, rng, count)):
         fresh = sorted(set(pool) - kept)
         room = MAX_WITNESS_CANDIDATES - len(kept)
-        kept.update(fresh if len(fresh) <= room else rng.sample(fresh, room))
-    candidates = sorted(kept)
+        taken = fresh if len(fresh) <= room else rng.sample(fresh, room)
+        kept.update(taken)
+        classes.append(sorted(taken))
     if not off.cubes:
-        return tuple(candidates[:1])
+        return tuple(sorted(kept)[:1])
     off_masks, off_values = (a.astype(np.uint32) for a in off.arrays())
-    # Per candidate and OFF cube, the bits where the word differs from the cube's fixed
+    # The preferred candidates alone first: their pairwise check is cheap and their
+    # greedy set usually reaches the target; otherwise all candidates.
+    preferred = sorted(set(extra)) + classes[0]
+    for candidates in (preferred, preferred + classes[1]):
+        if candidates is not preferred and not classes[1]:
+            break
+        compatible_with = _compatibility(candidates, off_masks, off_values)
+        best = _greedy_independent(compatible_with)
+        if len(best) >= target:
+            break
+    else:
+        if np.count_nonzero(compatible_with) <= 2 * MAX_EXACT_EDGES:
+            best = max(best, _largest_independent(compatible_with, time_limit), key=len)
+    return tuple(sorted(candidates[i] for i in best))
+
+
+def _compatibility(words: list[int], off_masks: npt.NDArray[np.uint32],
+                   off_values: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+    """Per pair of words: whether the smallest term holding both meets no OFF cube."""
+    # Per word and OFF cube, the bits where the word differs from the cube's fixed
     # bits. The smallest term holding words a and b meets OFF cube o exactly when no bit
     # differs in both (a bit both differ on has a == b, so the term fixes it against o).
-    differ = (np.array(candidates, dtype=np.uint32)[:, None] ^ off_values) & off_masks
-    compatible_with = np.zeros((len(candidates), len(candidates)), dtype=bool)
-    for i in range(len(candidates) - 1):
+    differ = (np.array(words, dtype=np.uint32)[:, None] ^ off_values) & off_masks
+    compatible_with = np.zeros((len(words), len(words)), dtype=bool)
+    for i in range(len(words) - 1):
         meets_off = ((differ[i + 1:] & differ[i]) == 0).any(axis=1)
         compatible_with[i, i + 1:] = ~meets_off
     compatible_with |= compatible_with.T
-    best = _greedy_independent(compatible_with)
-    if len(best) < target and np.count_nonzero(compatible_with) <= 2 * MAX_EXACT_EDGES:
-        best = max(best, _largest_independent(compatible_with, time_limit), key=len)
-    return tuple(candidates[i] for i in sorted(best))
+    return compatible_with
 
 
 def _greedy_independent(edges: npt.NDArray[np.bool_]) -> list[int]:
