@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from .decoder import Text
+    from .decoder.disasm import WordOrBytes
     from .fault import Decision, decide
     from .kinds import KindCodes
     from .policies import POLICIES, upgrades
@@ -40,7 +41,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def decode(word_or_bytes: int | bytes, address: int = 0) -> Text | None:
+def decode(word_or_bytes: WordOrBytes, address: int = 0) -> Text | None:
     """Capstone's Text for one instruction (word or 4 little-endian bytes), or None."""
     from .decoder import decode as capstone_decode
 

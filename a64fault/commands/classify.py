@@ -55,6 +55,7 @@ def _gather(words: tuple[str, ...], raw_bytes: str | None, endian: str | None, p
         assert raw_bytes is not None  # the source chosen is one that was given
         return [Fetched(None, word) for word in parse_bytes(raw_bytes, endian)], None
     if source == "--file":
+        assert path is not None
         start = 0 if offset is None else parse_int(offset, "--offset")
         return read_file_words(path, start, wanted, endian), None
 

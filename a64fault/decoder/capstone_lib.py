@@ -22,7 +22,7 @@ import ctypes
 import os
 import sys
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 #: The API version whose ``cs_insn`` layout ``_Insn`` copies.
 API = (6, 0)
@@ -66,8 +66,11 @@ class Layout(NamedTuple):
     op_str_size: int
 
 
-def layout_of(insn_type) -> Layout:
-    """The Layout of a ctypes ``cs_insn`` structure (ours or the binding's)."""
+def layout_of(insn_type: Any) -> Layout:
+    """The Layout of a ctypes ``cs_insn`` structure (ours or the binding's).
+
+    ``insn_type`` is a ctypes Structure class (Any: its fields are read as class
+    attributes, ctypes field descriptors that type information does not describe)."""
     return Layout(ctypes.sizeof(insn_type), insn_type.id.offset, insn_type.address.offset,
                   insn_type.size.offset, insn_type.mnemonic.offset, insn_type.mnemonic.size,
                   insn_type.op_str.offset, insn_type.op_str.size)
@@ -76,7 +79,7 @@ def layout_of(insn_type) -> Layout:
 class Engine:
     """One open Capstone handle for A64 and the layout of its records."""
 
-    def __init__(self, lib, layout: Layout, udf: int, source: str):
+    def __init__(self, lib: ctypes.CDLL, layout: Layout, udf: int, source: str) -> None:
         self.lib = lib
         self.layout = layout
         #: ``udf``'s instruction id.
@@ -113,17 +116,20 @@ class Engine:
             self.lib.cs_close(ctypes.byref(self.handle))
             self.handle = ctypes.c_size_t()
 
-    def _disasm_call(self, code, size: int, address: int, count: int):
-        """(n, pointer to Capstone's n records): the caller frees them with _free."""
+    def _disasm_call(self, code: object, size: int, address: int,
+                     count: int) -> tuple[int, ctypes.c_void_p]:
+        """(n, pointer to Capstone's n records): the caller frees them with _free.
+
+        ``code``: bytes, or a ctypes reference to ``size`` bytes (passed to C as it is)."""
         out = ctypes.c_void_p()  # one per call, not shared state of the engine
-        n = self._disasm(self.handle, code, size, address, count, ctypes.byref(out))
+        n: int = self._disasm(self.handle, code, size, address, count, ctypes.byref(out))
         if not n:
             status = self.lib.cs_errno(self.handle)
             if status != CS_ERR_OK:
                 raise RuntimeError(f"Capstone's cs_disasm failed (error {status})")
         return n, out
 
-    def texts(self, code, size: int, address: int = 0,
+    def texts(self, code: object, size: int, address: int = 0,
               count: int = 0) -> list[tuple[int, int, str, str]]:
         """(address, size, mnemonic, op_str) as the binding's ``disasm_lite``
         gives them, for the instructions of ``code`` (bytes, or a ctypes
@@ -140,17 +146,17 @@ class Engine:
          op_str_size) = self.layout
         order = sys.byteorder
         from_bytes = int.from_bytes
-        out = []
+        texts: list[tuple[int, int, str, str]] = []
         for base in range(0, n * record_size, record_size):
             mnemonic = records[base + mnemonic_at:base + mnemonic_at + mnemonic_size]
             op_str = records[base + op_str_at:base + op_str_at + op_str_size]
-            out.append((from_bytes(records[base + address_at:base + address_at + 8], order),
+            texts.append((from_bytes(records[base + address_at:base + address_at + 8], order),
                         from_bytes(records[base + size_at:base + size_at + 2], order),
                         mnemonic.split(b"\0", 1)[0].decode("ascii"),
                         op_str.split(b"\0", 1)[0].decode("ascii")))
-        return out
+        return texts
 
-    def ids(self, code, size: int) -> list[int]:
+    def ids(self, code: object, size: int) -> list[int]:
         """The instruction ids of the instructions of ``code`` (as for texts())
         up to the first that Capstone cannot decode, read in Capstone's memory."""
         n, out = self._disasm_call(code, size, 0, 0)
@@ -185,7 +191,7 @@ def _library_path() -> str | None:
     return None
 
 
-def _own_library():
+def _own_library() -> ctypes.CDLL | None:
     """The library loaded here, if it is API 6.0 with text; else None."""
     if not sys.platform.startswith("linux"):
         return None

@@ -4,11 +4,14 @@ handle, called through ``capstone_lib`` without importing the Python binding."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from ..errors import InputError
 from ..word import WORD_BYTES, check_word
-from .capstone_lib import engine
+from .capstone_lib import Engine, engine
+
+#: One instruction as a word (as the CPU reads it) or as its 4 bytes in memory order.
+WordOrBytes: TypeAlias = "int | bytes | bytearray | memoryview"
 
 #: Addresses are 64-bit: decode() refuses others instead of wrapping them.
 ADDRESS_LIMIT = 1 << 64
@@ -24,7 +27,7 @@ class Text(NamedTuple):
         return f"{self.mnemonic} {self.op_str}".rstrip()
 
 
-def word_bytes(word_or_bytes) -> bytes:
+def word_bytes(word_or_bytes: WordOrBytes) -> bytes:
     """The 4 memory bytes of an instruction given as an int word or as bytes.
 
     An int is the word as the CPU reads it, so its memory bytes are
@@ -38,7 +41,7 @@ def word_bytes(word_or_bytes) -> bytes:
     return check_word(word_or_bytes).to_bytes(WORD_BYTES, "little")
 
 
-def decode(word_or_bytes, address: int = 0) -> Text | None:
+def decode(word_or_bytes: WordOrBytes, address: int = 0) -> Text | None:
     """Capstone's text for one A64 instruction, or None where Capstone cannot decode it.
 
     ``address`` is where the instruction sits (it changes PC-relative
@@ -59,7 +62,8 @@ def decode(word_or_bytes, address: int = 0) -> Text | None:
 _BATCH = 1 << 14
 
 
-def disassemble(code: bytes, address: int = 0, cs=None) -> list[tuple[int, int, str, str]]:
+def disassemble(code: bytes, address: int = 0,
+                cs: Engine | None = None) -> list[tuple[int, int, str, str]]:
     """Capstone's (address, size, mnemonic, op_str) for every 4-byte word of
     ``code`` in order; a word Capstone cannot decode gives an empty mnemonic.
 
@@ -141,7 +145,8 @@ def undecodable_distinct(code: bytes) -> list[int]:
     distinct, where = np.unique(words, return_inverse=True)
     bad_distinct = np.zeros(len(distinct), dtype=bool)
     bad_distinct[undecodable(distinct.astype("<u4").tobytes())] = True
-    return np.flatnonzero(bad_distinct[where.reshape(-1)]).tolist()
+    bad: list[int] = np.flatnonzero(bad_distinct[where.reshape(-1)]).tolist()
+    return bad
 
 
 #: A second address to disassemble at: its page and low bits differ from
@@ -149,7 +154,8 @@ def undecodable_distinct(code: bytes) -> list[int]:
 _OTHER_BASE = 0x5555_5555_5000
 
 
-def texts_at(words: list[bytes], addresses: list[int], cs=None) -> list[tuple[str, str]]:
+def texts_at(words: list[bytes], addresses: list[int],
+             cs: Engine | None = None) -> list[tuple[str, str]]:
     """Capstone's (mnemonic, op_str) for each 4-byte word at its address
     (("", "") where it cannot decode), asking Capstone about each distinct
     word once, plus once per occurrence of a word whose text depends on

@@ -18,9 +18,9 @@ import os
 import re
 import stat
 from collections.abc import Iterable
-from typing import Literal, NamedTuple
+from typing import BinaryIO, Literal, NamedTuple
 
-from ..errors import InputError, open_input, reading, shown
+from ..errors import FileName, InputError, open_input, reading, shown
 from ..word import WORD_BYTES, WORD_LIMIT
 
 ENDIANS = ("little", "big")
@@ -105,7 +105,7 @@ MAX_FILE_WORDS = 1 << 20
 MAX_DEVICE_SKIP = 1 << 26
 
 
-def read_file_words(path, offset: int = 0, count: int | None = None,
+def read_file_words(path: FileName, offset: int = 0, count: int | None = None,
                     endian: str = "little") -> list[Fetched]:
     """Words from a raw binary file from byte offset (all to the end, or count of them).
 
@@ -130,7 +130,7 @@ def read_file_words(path, offset: int = 0, count: int | None = None,
     return [Fetched(offset + WORD_BYTES * i, word) for i, word in enumerate(words)]
 
 
-def _read_regular(handle, name: str, offset: int, count: int | None) -> bytes:
+def _read_regular(handle: BinaryIO, name: str, offset: int, count: int | None) -> bytes:
     size = os.fstat(handle.fileno()).st_size
     if offset > size:
         raise InputError(f"offset {offset:#x} is past the end of {name} ({size} bytes)")
@@ -145,7 +145,7 @@ def _read_regular(handle, name: str, offset: int, count: int | None) -> bytes:
     return handle.read(wanted)
 
 
-def _read_device(handle, name: str, offset: int, count: int) -> bytes:
+def _read_device(handle: BinaryIO, name: str, offset: int, count: int) -> bytes:
     """count words at offset of a character device, read in bounded pieces."""
     try:
         handle.seek(offset)
