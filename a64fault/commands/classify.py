@@ -63,6 +63,7 @@ def _gather(words: tuple[str, ...], raw_bytes: str | None, endian: str | None, p
 
     if (addr is None) == (symbol is None):
         raise InputError("--elf needs one of --addr ADDRESS or --symbol NAME[+OFFSET]")
+    assert elf is not None
     image = ElfImage(elf, debug_dir=debug_dir)
     if addr is not None:
         start = image.parse_address(addr)

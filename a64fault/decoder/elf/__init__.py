@@ -29,6 +29,7 @@ import re
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, overload
 
 from ...errors import InputError, open_input, reading
 from ...numbers import parse_int
@@ -45,6 +46,10 @@ from .symbols import (
     read_mapping_symbols,
     read_symbol_table,
 )
+
+if TYPE_CHECKING:
+    from ...word import WordArray
+    from .symbols import MappingSymbols, NamedSymbols, Remap
 
 __all__ = ["DEFAULT_DEBUG_DIR", "ElfImage", "Section", "Symbol", "demangle"]
 
@@ -65,7 +70,8 @@ class ElfImage:
     addresses and symbol names. Use as a context manager or call close().
     """
 
-    def __init__(self, path, *, debug_dir=DEFAULT_DEBUG_DIR):
+    def __init__(self, path: str | os.PathLike[str], *,
+                 debug_dir: str | os.PathLike[str] = DEFAULT_DEBUG_DIR) -> None:
         self.path = Path(path)
         self.debug_dir = Path(debug_dir)
         self._data: mmap.mmap | None = _map_regular_file(path)
@@ -145,7 +151,16 @@ class ElfImage:
                     from None
         return self._names_from
 
-    def _debug_file_symbols(self, names: bool):
+    @overload
+    def _debug_file_symbols(self, names: Literal[True]
+                            ) -> tuple[NamedSymbols, MappingSymbols, bool]: ...
+
+    @overload
+    def _debug_file_symbols(self, names: bool
+                            ) -> tuple[NamedSymbols | None, MappingSymbols, bool]: ...
+
+    def _debug_file_symbols(self, names: bool
+                            ) -> tuple[NamedSymbols | None, MappingSymbols, bool]:
         """(named symbols, mapping symbols, whether it has named symbols) of the
         separate debug file's .symtab, its sections mapped to ours by name
         (nothing when there is no usable debug file). Without ``names`` the
@@ -332,7 +347,7 @@ class ElfImage:
         """size raw bytes of the file from file_offset (for scanning a range)."""
         return self.layout.bytes_at(file_offset, size, "the requested bytes")
 
-    def code_words(self, file_offset: int, count: int):
+    def code_words(self, file_offset: int, count: int) -> WordArray:
         """A read-only numpy view of ``count`` instruction words at ``file_offset``
         (little-endian, as A64 fetches them), over the file's mmap: no copy.
 
@@ -352,10 +367,10 @@ class ElfImage:
                 pass
             self._data = None
 
-    def __enter__(self):
+    def __enter__(self) -> ElfImage:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
@@ -363,7 +378,8 @@ class ElfImage:
         return f"ElfImage({str(self.path)!r}, {getattr(self, 'elf_type', '?')}, {endian}-endian)"
 
 
-def _read_names(layout, table_name: str, remap=None, target=None):
+def _read_names(layout: ElfLayout, table_name: str, remap: Remap | None = None,
+                target: ElfLayout | None = None) -> NamedSymbols:
     """The named symbols of a table: LazySymbols once numpy is loaded (names
     decoded for the symbols asked for), else read_symbol_table's list."""
     if "numpy" in sys.modules:
@@ -371,7 +387,7 @@ def _read_names(layout, table_name: str, remap=None, target=None):
     return read_symbol_table(layout, table_name, remap, target)[0]
 
 
-def _map_regular_file(path) -> mmap.mmap | None:
+def _map_regular_file(path: str | os.PathLike[str]) -> mmap.mmap | None:
     """The file mapped read-only if it opens at once as a non-empty regular
     file, else None. open_input's rules (never block, regular files only)
     with fewer system calls and no file object: a scan opens thousands of

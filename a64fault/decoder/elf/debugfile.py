@@ -9,6 +9,7 @@ one the link records.
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -56,7 +57,8 @@ def debuglink(layout: ElfLayout) -> tuple[str, int] | None:
     return name, crc
 
 
-def find_debug_file(layout: ElfLayout, path, debug_dir=DEFAULT_DEBUG_DIR) -> Path | None:
+def find_debug_file(layout: ElfLayout, path: str | os.PathLike[str],
+                    debug_dir: str | os.PathLike[str] = DEFAULT_DEBUG_DIR) -> Path | None:
     """The separate debug file of ``path`` (whose headers ``layout`` holds), or None."""
     path = Path(path)
     debug_dir = Path(debug_dir)

@@ -20,6 +20,8 @@ Numbers below are the ELF specification's (gABI) constants.
 from __future__ import annotations
 
 import bisect
+import mmap
+import os
 import struct
 from typing import NamedTuple
 
@@ -110,7 +112,8 @@ class ElfLayout:
     separate debug file, whose segments and code sections have no bytes.
     """
 
-    def __init__(self, data, path, *, require_bytes: bool = True):
+    def __init__(self, data: bytes | mmap.mmap, path: str | os.PathLike[str], *,
+                 require_bytes: bool = True) -> None:
         self.data = data
         self.path = path
         self.file_size = len(data)
@@ -159,7 +162,7 @@ class ElfLayout:
         return bytes(self.data[offset:offset + size])
 
     def _table(self, what: str, offset: int, count: int, entry_size: int,
-               layout: struct.Struct) -> list[tuple]:
+               layout: struct.Struct) -> list[tuple[int, ...]]:
         if offset == 0 or count == 0:
             return []
         if entry_size != layout.size:
@@ -168,7 +171,7 @@ class ElfLayout:
         record = struct.Struct(self._order + layout.format)
         return list(record.iter_unpack(self.data[offset:offset + count * layout.size]))
 
-    def _read_sections(self, shoff, shnum, shentsize, shstrndx) -> list[Section]:
+    def _read_sections(self, shoff: int, shnum: int, shentsize: int, shstrndx: int) -> list[Section]:
         what = "the section header table"
         count = shnum
         if count == 0 and shoff:  # extended numbering: the count is section 0's sh_size
@@ -185,7 +188,7 @@ class ElfLayout:
         return [_new_tuple(Section, (i, c_string(names, r[0]) if r[0] < limit else "") + r[1:])
                 for i, r in enumerate(raw)]
 
-    def _read_segments(self, phoff, phnum, phentsize) -> list[Segment]:
+    def _read_segments(self, phoff: int, phnum: int, phentsize: int) -> list[Segment]:
         raw = self._table("the program header table", phoff, phnum, phentsize, _PHDR)
         return [Segment(i, r[0], r[1], r[2], r[3], r[5], r[6]) for i, r in enumerate(raw)]
 

@@ -16,8 +16,9 @@ import bisect
 import re
 import struct
 import sys
+from collections.abc import Callable
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Literal, NamedTuple, TypeAlias, overload
 
 from .headers import (
     SHF_EXECINSTR,
@@ -47,6 +48,14 @@ _DOLLAR = ord("$")  # mapping symbols: "$x", "$d", "$x.foo", "$d.foo"
 #: A PLT stub: ``adrp x16, PAGE`` then ``ldr x17, [x16, #OFF]`` loads its GOT slot.
 _ADRP_X16 = re.compile(r"x16, #?(0x[0-9a-f]+|\d+)\Z")
 _LDR_X17 = re.compile(r"x17, \[x16(?:, #(0x[0-9a-f]+|\d+))?\]\Z")
+
+
+#: A debug file's section index -> the stripped file's (None: not placed there).
+Remap: TypeAlias = Callable[[int], "int | None"]
+#: Mapping symbols: (vaddr, "$x" or "$d"), in executable sections.
+MappingSymbols: TypeAlias = "list[tuple[int, str]]"
+#: The named symbols of a table: a list, or LazySymbols (names decoded on use).
+NamedSymbols: TypeAlias = "list[Symbol] | LazySymbols"
 
 
 class Symbol(NamedTuple):
@@ -83,8 +92,8 @@ def demangle(name: str) -> str:
     return readable or name
 
 
-def read_symbol_table(layout: ElfLayout, table_name: str, remap=None,
-                      target: ElfLayout | None = None):
+def read_symbol_table(layout: ElfLayout, table_name: str, remap: Remap | None = None,
+                      target: ElfLayout | None = None) -> tuple[list[Symbol], MappingSymbols]:
     """(named symbols, mapping symbols) of one symbol table section of ``layout``.
 
     ``remap(shndx) -> index`` translates section indexes to those of
@@ -101,8 +110,8 @@ def read_symbol_table(layout: ElfLayout, table_name: str, remap=None,
     return read_table_py(layout, table_name, remap, target)
 
 
-def read_table_py(layout: ElfLayout, table_name: str, remap=None,
-                  target: ElfLayout | None = None):
+def read_table_py(layout: ElfLayout, table_name: str, remap: Remap | None = None,
+                  target: ElfLayout | None = None) -> tuple[list[Symbol], MappingSymbols]:
     """read_symbol_table entry by entry in Python (without numpy)."""
     target = target or layout
     table = layout.section_named(table_name)
@@ -118,7 +127,8 @@ def read_table_py(layout: ElfLayout, table_name: str, remap=None,
     code = {s.index for s in target.sections if s.flags & SHF_EXECINSTR}
     bases = [target.base_of(i) for i in range(count)] if target.is_relocatable else None
     limit = len(strings)
-    symbols, mapping = [], []
+    symbols: list[Symbol] = []
+    mapping: MappingSymbols = []
     for name_at, info, _other, shndx, value, size in record.iter_unpack(raw):
         if shndx == SHN_UNDEF or shndx >= SHN_LORESERVE or name_at >= limit:
             continue
@@ -150,8 +160,8 @@ def read_table_py(layout: ElfLayout, table_name: str, remap=None,
     return symbols, sorted(set(mapping))
 
 
-def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab", remap=None,
-                         target: ElfLayout | None = None):
+def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab", remap: Remap | None = None,
+                         target: ElfLayout | None = None) -> tuple[MappingSymbols, bool]:
     """(mapping symbols, whether the table holds a named symbol): what
     read_symbol_table(layout, table_name, remap, target) gives as (its
     mapping symbols, bool(its named symbols)), found with numpy and without
@@ -164,8 +174,8 @@ def read_mapping_symbols(layout: ElfLayout, table_name: str = ".symtab", remap=N
     return mapping, has_named
 
 
-def read_lazy_symbols(layout: ElfLayout, table_name: str, remap=None,
-                      target: ElfLayout | None = None):
+def read_lazy_symbols(layout: ElfLayout, table_name: str, remap: Remap | None = None,
+                      target: ElfLayout | None = None) -> tuple[LazySymbols, MappingSymbols]:
     """(named symbols as LazySymbols, mapping symbols): read_symbol_table's
     answer, with each name decoded only when its symbol is asked for (numpy)."""
     named, mapping, _has_named = _read_with_numpy(layout, table_name, remap, target, "lazy")
@@ -180,7 +190,7 @@ class LazySymbols:
     thousands, and most files list nothing)."""
 
     def __init__(self, strings: bytes, name_at: list[int], vaddr: list[int], size: list[int],
-                 is_global: list[bool], section: list[int]):
+                 is_global: list[bool], section: list[int]) -> None:
         self._strings = strings
         self._name_at = name_at
         self.vaddr, self.size, self.is_global, self.section = vaddr, size, is_global, section
@@ -205,8 +215,27 @@ class LazySymbols:
         return [self[k] for k in range(len(self))]
 
 
-def _read_with_numpy(layout: ElfLayout, table_name: str, remap, target: ElfLayout | None,
-                     names):
+@overload
+def _read_with_numpy(layout: ElfLayout, table_name: str, remap: Remap | None,
+                     target: ElfLayout | None, names: Literal[True]
+                     ) -> tuple[list[Symbol], MappingSymbols, bool]: ...
+
+
+@overload
+def _read_with_numpy(layout: ElfLayout, table_name: str, remap: Remap | None,
+                     target: ElfLayout | None, names: Literal["lazy"]
+                     ) -> tuple[NamedSymbols, MappingSymbols, bool]: ...
+
+
+@overload
+def _read_with_numpy(layout: ElfLayout, table_name: str, remap: Remap | None,
+                     target: ElfLayout | None, names: bool
+                     ) -> tuple[list[Symbol] | None, MappingSymbols, bool]: ...
+
+
+def _read_with_numpy(layout: ElfLayout, table_name: str, remap: Remap | None,
+                     target: ElfLayout | None, names: bool | Literal["lazy"]
+                     ) -> tuple[NamedSymbols | None, MappingSymbols, bool]:
     """(named symbols, mapping symbols, whether there is a named symbol):
     read_table_py's rules applied to all entries at once. The named symbols
     are a list with ``names`` true, LazySymbols with "lazy", None with False."""
@@ -359,7 +388,8 @@ class SymbolTable:
     for the symbols asked for); ``extra``: more symbols (the PLT stubs).
     """
 
-    def __init__(self, symbols, layout: ElfLayout, extra: list[Symbol] | None = None):
+    def __init__(self, symbols: NamedSymbols, layout: ElfLayout,
+                 extra: list[Symbol] | None = None) -> None:
         self._named = symbols
         self._extra = list(extra or [])
         self._layout = layout
@@ -475,7 +505,7 @@ class SymbolTable:
         return symbol, self._span[1]
 
 
-def _address_order(vaddr: list[int], size: list[int], name_of,
+def _address_order(vaddr: list[int], size: list[int], name_of: Callable[[int], str],
                    with_numpy: bool | None = None) -> list[int]:
     """Indexes of the symbols by (vaddr, -size, name), ties in index order (a
     stable sort by those keys); ``name_of(k)`` is asked only for symbols that
@@ -493,8 +523,8 @@ def _address_order(vaddr: list[int], size: list[int], name_of,
         order = np.lexsort((np.arange(count), np.iinfo(np.uint64).max - sizes, addresses))
         same = (addresses[order][1:] == addresses[order][:-1]) & \
             (sizes[order][1:] == sizes[order][:-1])
-        order_list = order.tolist()
-        tied = np.flatnonzero(same).tolist()
+        order_list: list[int] = order.tolist()
+        tied: list[int] = np.flatnonzero(same).tolist()
     else:
         order_list = sorted(range(count), key=size.__getitem__, reverse=True)
         order_list.sort(key=vaddr.__getitem__)
