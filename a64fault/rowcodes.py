@@ -15,20 +15,22 @@ from __future__ import annotations
 import sys
 from array import array
 from functools import lru_cache
+from typing import Literal
 
 from .patterns import TABLE_PATH, cache
 from .patterns.table import AMBIGUOUS, key_of
 
 #: numpy dtype (as dtype.str without byte order) -> memoryview/array format.
-_FORMATS = {"i1": "b", "i2": "h", "i4": "i", "u4": "I", "u2": "H", "u1": "B"}
+_FORMATS: dict[str, Literal["b", "h", "i", "I", "H", "B"]] = {
+    "i1": "b", "i2": "h", "i4": "i", "u4": "I", "u2": "H", "u1": "B"}
 
 
 class SmallTables:
     """The vector classifier's arrays as flat memoryviews, plus its names."""
 
-    def __init__(self, entry):
+    def __init__(self, entry: cache.Entry) -> None:
         meta = entry.meta
-        views = {}
+        views: dict[str, memoryview] = {}
         for name, (dtype, _shape) in meta["arrays"].items():
             views[name] = entry.blobs[name].cast(_FORMATS[dtype[1:]])
         self.row_index = views["row_index"]

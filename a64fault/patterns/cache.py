@@ -27,7 +27,7 @@ import sys
 import zlib
 from contextlib import suppress
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 #: The sources whose change invalidates every entry.
 _COMPILER_SOURCES = ("reader.py", "table.py", "cache.py", "../vector.py")
@@ -42,7 +42,7 @@ _HEADER_SIZE = struct.Struct("<II")  # JSON length, its CRC-32
 class Entry(NamedTuple):
     """A verified cache entry: its metadata and its blobs (read-only views)."""
 
-    meta: dict
+    meta: dict[str, Any]  # JSON (json.loads), read by key by whoever stored it
     blobs: dict[str, memoryview]
 
 
@@ -96,7 +96,7 @@ def load(name: str, key: str) -> Entry | None:
     return _verified(data, key)
 
 
-def _verified(data, key: str) -> Entry | None:
+def _verified(data: bytes | mmap.mmap, key: str) -> Entry | None:
     start = len(_MAGIC) + _HEADER_SIZE.size
     if data[:len(_MAGIC)] != _MAGIC or len(data) < start:
         return None
@@ -130,7 +130,7 @@ def _aligned(offset: int) -> int:
     return -(-offset // ALIGN) * ALIGN
 
 
-def store(name: str, key: str, blobs: dict[str, bytes], meta: dict | None = None) -> None:
+def store(name: str, key: str, blobs: dict[str, bytes], meta: dict[str, object] | None = None) -> None:
     """Write an entry atomically; silently give up where the cache is not writable."""
     header = json.dumps({"key": key, "meta": meta or {},
                          "blobs": [[n, len(b), zlib.crc32(b)] for n, b in blobs.items()]},
