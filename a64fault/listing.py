@@ -11,9 +11,10 @@ load`` listing of a stripped program covers nearly all its code).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol, SupportsInt, TypeAlias
 
 from . import datacode
 from .decoder.capstone_lib import engine
@@ -21,6 +22,10 @@ from .decoder.disasm import texts_at, undecodable, undecodable_distinct
 from .decoder.elf import demangle
 from .kinds import KINDS_BY_CODE
 from .word import WORD_BYTES
+
+if TYPE_CHECKING:
+    from .decoder.elf import CodeRange, ElfImage
+    from .patterns.table import RowCodes
 
 #: Picks closer than this many words share one Capstone call (a call costs
 #: about as much as decoding a few words).
@@ -33,13 +38,43 @@ DISTINCT_FROM_WORDS = 1 << 17
 PARALLEL_FROM = 1 << 15
 
 
+#: One listed instruction, a JSON object: address, symbol, demangled, word, text, kind,
+#: form (and section, offset in a relocatable file); None where there is none.
+ListingRecord: TypeAlias = "dict[str, str | None]"
+#: The row codes of one executable range: a list (numpy-free path) or an int16 array.
+RangeRows: TypeAlias = "list[int] | RowCodes"
+#: One executable range with selected words: (the range, its bytes, its row codes,
+#: the ascending indexes of its selected words).
+Pick: TypeAlias = "tuple[CodeRange, bytes, RangeRows, list[int]]"
+#: Capstone's (mnemonic, op_str) of a word (disasm.texts_at).
+Texts: TypeAlias = "list[tuple[str, str]]"
+
+
+class RowNames(Protocol):
+    """What row_columns reads: a VectorTable or a rowcodes.SmallTables (hashable:
+    row_columns caches per table)."""
+
+    def __hash__(self) -> int: ...
+    @property
+    def row_kind(self) -> Iterable[SupportsInt]: ...
+    @property
+    def row_form(self) -> Iterable[SupportsInt]: ...
+    @property
+    def row_feature(self) -> Iterable[SupportsInt]: ...
+    @property
+    def forms(self) -> Sequence[str]: ...
+    @property
+    def features(self) -> Sequence[str | None]: ...
+
+
 @dataclass
 class Listed:
     """Selected words of one file: how many, their records (up to a limit), their rows."""
 
     count: int = 0
-    records: list = field(default_factory=list)
-    rows: dict = field(default_factory=dict)
+    records: list[ListingRecord] = field(default_factory=list)
+    #: Row code -> selected words of that row.
+    rows: dict[int, int] = field(default_factory=dict)
 
 
 class Columns(NamedTuple):
@@ -56,7 +91,7 @@ class Columns(NamedTuple):
 
 
 @lru_cache(maxsize=4)
-def row_columns(names) -> Columns:
+def row_columns(names: RowNames) -> Columns:
     """The per-row columns of a VectorTable or rowcodes.SmallTables as plain
     lists, made once per process (a scan of many files asks for them per file)."""
     kind_codes = [int(code) for code in names.row_kind]
@@ -120,19 +155,21 @@ def _near(bad: bytearray) -> bytearray:
     return near
 
 
-def _rows_at(rows, chosen: list[int]) -> list[int]:
+def _rows_at(rows: RangeRows, chosen: list[int]) -> list[int]:
     """The row codes (ints) of the words at ``chosen`` (rows: a list or a numpy array)."""
     if isinstance(rows, list):
         return [rows[i] for i in chosen]
-    return rows.take(chosen).tolist()
+    picked: list[int] = rows.take(chosen).tolist()
+    return picked
 
 
-def _add_rows(target: Listed, rows) -> None:
+def _add_rows(target: Listed, rows: list[int]) -> None:
     for row, n in Counter(rows).items():
         target.rows[row] = target.rows.get(row, 0) + n
 
 
-def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
+def list_picks(image: ElfImage, picks: Sequence[Pick], names: RowNames, limit: int | None, *,
+               data_check: bool) -> tuple[Listed, Listed]:
     """(instructions, likely data) as two Listed, from ``picks``: per executable
     range ((name, vaddr, offset, size), its bytes, its row codes, the sorted
     indexes of its selected words). ``names`` gives per row code + 1 the kind,
@@ -149,9 +186,9 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
             listed.count += len(chosen)
             continue
         # Positions (into chosen) of the instructions and of the likely data.
-        as_code: list[int] | range = range(len(chosen))
+        as_code: Sequence[int] = range(len(chosen))
         as_data: list[int] = []
-        texts = None
+        texts: Texts | None = None
         if data_check:
             # A long listing: Capstone's text for every pick (all are shown)
             # is made on another thread meanwhile (Capstone runs without the GIL).
@@ -167,7 +204,7 @@ def list_picks(image, picks, names, limit: int | None, *, data_check: bool):
                 if as_data:
                     data = set(as_data)
                     as_code = [k for k in range(len(chosen)) if k not in data]
-        shown = []
+        shown: list[tuple[Listed, Sequence[int]]] = []
         for target, positions in ((listed, as_code), (likely, as_data)):
             target.count += len(positions)
             _add_rows(target, [chosen_rows[k] for k in positions])
@@ -181,13 +218,13 @@ class _Texts:
     """texts_at for every pick of a range, on a thread of its own with its own
     Capstone handle; result() waits for it (and raises what it raised)."""
 
-    def __init__(self, image, vaddr: int, raw: bytes, chosen: list[int]):
+    def __init__(self, image: ElfImage, vaddr: int, raw: bytes, chosen: list[int]) -> None:
         import threading
 
         pc0 = image.pc(vaddr)
         self._words = [raw[i * WORD_BYTES:(i + 1) * WORD_BYTES] for i in chosen]
         self._addresses = [pc0 + i * WORD_BYTES for i in chosen]
-        self._out: list | None = None
+        self._out: Texts | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -201,7 +238,7 @@ class _Texts:
         finally:
             cs.close()
 
-    def result(self) -> list:
+    def result(self) -> Texts:
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -209,14 +246,15 @@ class _Texts:
         return self._out
 
 
-def _make_records(image, vaddr: int, raw: bytes, chosen: list[int], chosen_rows: list[int],
-                  shown, columns: Columns, all_texts: list | None = None) -> None:
+def _make_records(image: ElfImage, vaddr: int, raw: bytes, chosen: list[int], chosen_rows: list[int],
+                  shown: list[tuple[Listed, Sequence[int]]], columns: Columns,
+                  all_texts: Texts | None = None) -> None:
     """Append to each target of ``shown`` ((Listed, positions into chosen)) the
     records of those words: address, symbol, word, Capstone text, kind, form.
     ``all_texts``: texts_at of every pick, when already made."""
     kinds, forms = columns.kind_names, columns.form_names
     pc0 = image.pc(vaddr)
-    texts: dict | list
+    texts: dict[int, tuple[str, str]] | Texts
     if all_texts is not None:
         texts = all_texts
     else:
@@ -253,7 +291,7 @@ def _make_records(image, vaddr: int, raw: bytes, chosen: list[int], chosen_rows:
                     symbol_text, readable = name, readable_name
             mnemonic, op_str = texts[k]
             row = chosen_rows[k] + 1
-            record = {"address": image.describe(address) if relocatable else f"{address:#x}",
+            record: ListingRecord = {"address": image.describe(address) if relocatable else f"{address:#x}",
                       "symbol": symbol_text, "demangled": readable,
                       "word": f"{from_bytes(raw[i * WORD_BYTES:(i + 1) * WORD_BYTES], 'little'):#010x}",
                       "text": f"{mnemonic} {op_str}".rstrip() if mnemonic else None,

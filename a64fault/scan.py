@@ -18,15 +18,24 @@ likely data (``datacode``): counted apart, and listed apart as ``(data?)``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from .decoder.elf import DEFAULT_DEBUG_DIR, ElfImage
+from .decoder.elf import DEFAULT_DEBUG_DIR, CodeRange, ElfImage
 from .kinds import KIND_CODES, KINDS_BY_CODE, Kind
 from .policies import DEFAULT_POLICY, KERNEL_V5, POLICY_KINDS, check_policy
 from .word import WORD_BYTES
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from .listing import ListingRecord, Pick, RowNames
 
 #: Row code given to data words (below NO_ROW = -1).
 DATA = -2
@@ -49,20 +58,22 @@ class ScanResult:
     elf_type: str = ""
     instructions: int = 0
     data_words: int = 0
-    ranges: list = field(default_factory=list)
-    counts: dict = field(default_factory=dict)
-    features: dict = field(default_factory=dict)
-    listed: list = field(default_factory=list)
+    ranges: list[CodeRange] = field(default_factory=list)
+    #: Kind name -> instructions; feature name -> instructions.
+    counts: dict[str, int] = field(default_factory=dict)
+    features: dict[str, int] = field(default_factory=dict)
+    listed: list[ListingRecord] = field(default_factory=list)
     #: How many instructions the selection holds (``listed`` may stop at a limit).
     selected: int = 0
     selection: str = ""
     #: Selected words judged likely data (no mapping symbols; see datacode.py).
     likely_data: int = 0
-    likely_data_listed: list = field(default_factory=list)
+    likely_data_listed: list[ListingRecord] = field(default_factory=list)
     #: The separate debug file whose symbols were used, if any.
     debug_file: str | None = None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
+        """The result as a JSON object (Any: the CLI's text output reads it by key)."""
         return {"file": self.file, "elf_type": self.elf_type,
                 "instructions": self.instructions, "data_words": self.data_words,
                 "likely_data": self.likely_data, "sections": [r[0] for r in self.ranges],
@@ -76,12 +87,12 @@ class Selection:
     """Which instructions a scan lists: by kind, or kernel-v5's word predicate."""
 
     label: str
-    kinds: frozenset = frozenset()
+    kinds: frozenset[Kind] = frozenset()
     #: True for kernel-v5, whose false matches are not a set of table rows.
     by_predicate: bool = False
 
 
-def selection(policy: str | None, kinds) -> Selection:
+def selection(policy: str | None, kinds: Iterable[str] | None) -> Selection:
     if kinds:
         wanted = frozenset(Kind(k) for k in kinds)
         return Selection("kind " + ",".join(sorted(k.value for k in wanted)), wanted)
@@ -91,11 +102,12 @@ def selection(policy: str | None, kinds) -> Selection:
     return Selection(f"policy {policy}", POLICY_KINDS[policy])
 
 
-def data_ranges(mapping_symbols, ranges) -> list[tuple[int, int]]:
+def data_ranges(mapping_symbols: Sequence[tuple[int, str]],
+                ranges: Iterable[CodeRange]) -> list[tuple[int, int]]:
     """[start, end) address ranges marked ``$d``: each runs to the next mapping
     symbol or the end of its executable range, whichever comes first."""
     ends = sorted(vaddr + size for _, vaddr, _, size in ranges)
-    out = []
+    out: list[tuple[int, int]] = []
     for i, (start, kind) in enumerate(mapping_symbols):
         if kind != "$d":
             continue
@@ -107,8 +119,10 @@ def data_ranges(mapping_symbols, ranges) -> list[tuple[int, int]]:
     return out
 
 
-def scan_file(path, policy: str | None = DEFAULT_POLICY, kinds=None, limit: int | None = None,
-              *, debug_dir=DEFAULT_DEBUG_DIR, data_check: bool = True) -> ScanResult:
+def scan_file(path: str | os.PathLike[str], policy: str | None = DEFAULT_POLICY,
+              kinds: Iterable[str] | None = None, limit: int | None = None, *,
+              debug_dir: str | os.PathLike[str] = DEFAULT_DEBUG_DIR,
+              data_check: bool = True) -> ScanResult:
     """Classify the code of one ELF file (see the module docstring).
 
     ``limit``: list at most this many selected instructions (all are counted
@@ -150,15 +164,16 @@ def _numpy_loaded() -> bool:
     return "numpy" in sys.modules
 
 
-def _classify_small(image, ranges, data, chosen: Selection):
+def _classify_small(image: ElfImage, ranges: list[CodeRange], data: list[tuple[int, int]],
+                    chosen: Selection) -> tuple[Counter[int], list[Pick], RowNames]:
     """(row tally, picks, names) through the numpy-free tables."""
     from .rowcodes import small_tables
 
     tables = small_tables()
     accept = {code for code, kind in enumerate(tables.row_kind)
               if KINDS_BY_CODE[kind] in chosen.kinds}
-    tally: Counter = Counter()
-    picks = []
+    tally: Counter[int] = Counter()
+    picks: list[Pick] = []
     for name, vaddr, offset, length in ranges:
         count = length // WORD_BYTES
         if not count:
@@ -175,7 +190,8 @@ def _classify_small(image, ranges, data, chosen: Selection):
     return tally, picks, tables
 
 
-def _classify_vector(image, ranges, data, chosen: Selection):
+def _classify_vector(image: ElfImage, ranges: list[CodeRange], data: list[tuple[int, int]],
+                     chosen: Selection) -> tuple[Counter[int], list[Pick], RowNames]:
     """(row tally, picks, names) through numpy and the vector tables."""
     import numpy as np
 
@@ -190,7 +206,7 @@ def _classify_vector(image, ranges, data, chosen: Selection):
     else:
         accept = _acceptance(chosen.kinds)
     row_counts = np.zeros(len(vt.row_kind) + 1, dtype=np.int64)
-    picks = []
+    picks: list[Pick] = []
     for name, vaddr, offset, length in ranges:
         count = length // WORD_BYTES
         if not count:
@@ -199,7 +215,7 @@ def _classify_vector(image, ranges, data, chosen: Selection):
         rows = vector.classify_rows(words)
         for lo, hi in _data_slices(data, vaddr, count):
             rows[lo:hi] = DATA
-        chosen_at = []
+        chosen_at: list[int] = []
         for s in range(0, count, STEP):
             chunk = rows[s:s + STEP].astype(np.intp) + SHIFT
             row_counts += np.bincount(chunk, minlength=len(row_counts))
@@ -222,7 +238,7 @@ def _classify_vector(image, ranges, data, chosen: Selection):
 
 
 @lru_cache(maxsize=16)
-def _acceptance(kinds: frozenset):
+def _acceptance(kinds: frozenset[Kind]) -> npt.NDArray[np.bool_]:
     """Per shifted row code (DATA first): whether a word of that row is selected."""
     import numpy as np
 
@@ -234,7 +250,7 @@ def _acceptance(kinds: frozenset):
     return np.concatenate([[False], np.isin(vector.vector_table().row_kind, wanted)])
 
 
-def _data_slices(data, vaddr: int, count: int):
+def _data_slices(data: Iterable[tuple[int, int]], vaddr: int, count: int) -> Iterator[tuple[int, int]]:
     """(lo, hi) word indexes of a range of ``count`` words at vaddr inside ``$d`` ranges."""
     for start, end in data:
         lo = max(0, (start - vaddr) // WORD_BYTES)
@@ -243,7 +259,7 @@ def _data_slices(data, vaddr: int, count: int):
             yield lo, hi
 
 
-def _fill_counts(result: ScanResult, tally: Counter, names) -> None:
+def _fill_counts(result: ScanResult, tally: Counter[int], names: RowNames) -> None:
     """Counts by kind and feature from the row tally (row code -> words)."""
     from .listing import row_columns
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 #: How many files the summary names as holding the most selected instructions.
 TOP_FILES = 10
@@ -14,7 +16,7 @@ PART_FIELDS = ("file", "selection", "instructions", "data_words", "likely_data",
                "counts", "features")
 
 
-def part(result: dict) -> dict:
+def part(result: Mapping[str, Any]) -> dict[str, Any]:
     """What Summary.add needs of one file's result (a parallel scan's workers
     send this instead of the whole result)."""
     return {name: result[name] for name in PART_FIELDS}
@@ -22,7 +24,8 @@ def part(result: dict) -> dict:
 
 @dataclass
 class Summary:
-    """Running totals over the per-file results (their ``as_json()`` dicts, or part() of them)."""
+    """Running totals over the per-file results (their ``as_json()`` dicts, or part() of them:
+    JSON objects read by key, hence Any)."""
 
     selection: str = ""
     files: int = 0
@@ -32,11 +35,12 @@ class Summary:
     data_words: int = 0
     likely_data: int = 0
     selected: int = 0
-    counts: Counter = field(default_factory=Counter)
-    features: Counter = field(default_factory=Counter)
-    per_file: list = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    features: Counter[str] = field(default_factory=Counter)
+    #: (selected instructions, file) of each file with some.
+    per_file: list[tuple[int, str]] = field(default_factory=list)
 
-    def add(self, result: dict) -> None:
+    def add(self, result: Mapping[str, Any]) -> None:
         self.files += 1
         self.selection = result["selection"]
         self.instructions += result["instructions"]
@@ -48,11 +52,11 @@ class Summary:
         if result["selected"]:
             self.per_file.append((result["selected"], result["file"]))
 
-    def top(self) -> list[dict]:
+    def top(self) -> list[dict[str, str | int]]:
         ranked = sorted(self.per_file, key=lambda item: (-item[0], item[1]))[:TOP_FILES]
         return [{"file": name, "selected": n} for n, name in ranked]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"summary": True, "selection": self.selection, "files": self.files,
                 "failed": self.failed, "skipped": self.skipped,
                 "instructions": self.instructions, "data_words": self.data_words,

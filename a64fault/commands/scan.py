@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import nullcontext
+from typing import Any, TypeAlias
 
 import click
 
@@ -13,14 +15,20 @@ from ..errors import InputError, one_line
 from ..kinds import Kind
 from ..policies import POLICIES
 from . import SHORT_HELP
-from .columns import fit
+from .columns import Record, fit
 from .numbers import Count
+
+#: One file's work: (path, policy, kinds, limit, debug dir, data check, JSON, demangled).
+Task: TypeAlias = tuple[str, "str | None", list[str], "int | None", str, bool, bool, bool]
+#: One file's answer: (path, its output text, its summary part, error); the text and
+#: the part are None exactly when the error is not.
+Answer: TypeAlias = tuple[str, "str | None", "dict[str, Any] | None", "str | None"]
 
 #: Width of the symbol column of a listed instruction (longer names are cut).
 SYMBOL_COLUMN = 32
 
 
-def _scan_one(args):
+def _scan_one(args: Task) -> Answer:
     """Worker: task tuple -> (path, its output text or None, its summary part or
     None, error or None). The output is made here, in the worker: a parallel
     scan's parent then only writes strings, and pickles no nested records."""
@@ -45,7 +53,7 @@ _ONE_BY_ONE = 16
 _CHUNK = 32
 
 
-def _results(jobs, tasks):
+def _results(jobs: int, tasks: list[Task]) -> Iterator[Answer]:
     """Yield _scan_one's answer per file, in the order given.
 
     In parallel, the largest files are started first (one by one, then the
@@ -76,7 +84,7 @@ def _results(jobs, tasks):
         rest = order[_ONE_BY_ONE:]
         answers = ((k, future.result()) for k, future in first)
         later = zip(rest, pool.map(_scan_one, [tasks[k] for k in rest], chunksize=_CHUNK))
-        held: dict = {}
+        held: dict[int, Answer] = {}
         due = 0
         for source in (answers, later):
             for k, answer in source:
@@ -86,7 +94,7 @@ def _results(jobs, tasks):
                     due += 1
 
 
-def _text(result: dict, demangled: bool) -> str:
+def _text(result: Mapping[str, Any], demangled: bool) -> str:
     """One file's text output (its lines, without the last newline)."""
     likely = f", {result['likely_data']} likely data" if result["likely_data"] else ""
     lines = [f"{result['file']}: {result['instructions']} instructions"
@@ -111,7 +119,8 @@ def _text(result: dict, demangled: bool) -> str:
     return "\n".join(lines)
 
 
-def _item_lines(lines: list, items, demangled: bool, prefix: str, width: int) -> None:
+def _item_lines(lines: list[str], items: Iterable[Record], demangled: bool, prefix: str,
+                width: int) -> None:
     # columns.symbol_text inlined: this loop runs once per listed instruction.
     shown_name = "demangled" if demangled else "symbol"
     append = lines.append
@@ -144,8 +153,9 @@ def _item_lines(lines: list, items, demangled: bool, prefix: str, width: int) ->
               help="List selected words in likely-data runs as instructions too.")
 @click.option("--json", "as_json", is_flag=True,
               help="JSON Lines: one object per file (a failed file: file and error).")
-def command(files, policy, kinds, limit, jobs, summary, debug_dir, no_demangle, no_data_check,
-            as_json):
+def command(files: tuple[str, ...], policy: str | None, kinds: tuple[str, ...], limit: int | None,
+            jobs: int, summary: bool, debug_dir: str, no_demangle: bool, no_data_check: bool,
+            as_json: bool) -> None:
     """Count instructions per kind and feature in ELF FILES; list the upgraded ones.
 
     A directory is walked recursively: files starting with the ELF magic are
@@ -159,7 +169,7 @@ def command(files, policy, kinds, limit, jobs, summary, debug_dir, no_demangle, 
     if policy and kinds:
         raise InputError("give --policy or --kind, not both")
     found = find_files(files)
-    tasks = [(path, policy, list(kinds), limit, debug_dir, not no_data_check, as_json,
+    tasks: list[Task] = [(path, policy, list(kinds), limit, debug_dir, not no_data_check, as_json,
               not no_demangle) for path in found.files]
     totals = Summary(skipped=found.skipped)
     show_bar = sys.stderr.isatty() and len(tasks) > 1
@@ -175,6 +185,7 @@ def command(files, policy, kinds, limit, jobs, summary, debug_dir, no_demangle, 
                 if as_json:
                     click.echo(json.dumps({"file": path, "error": error}))
                 continue
+            assert result is not None and shown is not None  # no error: both are there
             totals.add(result)
             # color=True skips click's ANSI-stripping pass (a regex over the
             # whole text), which cannot change a text without an ESC.

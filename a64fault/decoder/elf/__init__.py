@@ -35,7 +35,7 @@ from ...errors import InputError, open_input, reading
 from ...numbers import parse_int
 from ...word import WORD_BYTES
 from .debugfile import DEFAULT_DEBUG_DIR, find_debug_file
-from .headers import SHF_ALLOC, SLOT_BITS, ElfLayout, Section
+from .headers import SHF_ALLOC, SLOT_BITS, CodeRange, ElfLayout, Section
 from .symbols import (
     LazySymbols,
     Symbol,
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ...word import WordArray
     from .symbols import MappingSymbols, NamedSymbols, Remap
 
-__all__ = ["DEFAULT_DEBUG_DIR", "ElfImage", "Section", "Symbol", "demangle"]
+__all__ = ["DEFAULT_DEBUG_DIR", "CodeRange", "ElfImage", "Section", "Symbol", "demangle"]
 
 #: "name", "name+0x10", "name-16", "name + 0x10"; a name may hold spaces and
 #: signs (a demangled ``ns::operator+(int) const``): the offset is the last term.
@@ -317,7 +317,7 @@ class ElfImage:
         """count consecutive instruction words from vaddr (see word_at)."""
         return [self.word_at(vaddr + WORD_BYTES * i) for i in range(count)]
 
-    def executable_ranges(self) -> list[tuple[str, int, int, int]]:
+    def executable_ranges(self) -> list[CodeRange]:
         """(name, vaddr, file_offset, size) of each executable section, by address.
 
         Without a section header table (sstrip'd files), the executable

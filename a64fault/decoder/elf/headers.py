@@ -23,7 +23,7 @@ import bisect
 import mmap
 import os
 import struct
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from ...errors import InputError
 from ...word import WORD_BYTES  # noqa: F401  (the unit of every code range)
@@ -54,6 +54,10 @@ _PHDR = struct.Struct("IIQQQQQQ")
 
 
 _new_tuple = tuple.__new__
+
+
+#: An executable section (or segment): (name, vaddr, file offset, size).
+CodeRange: TypeAlias = tuple[str, int, int, int]
 
 
 class Section(NamedTuple):
@@ -231,7 +235,7 @@ class ElfLayout:
                                        section.offset, section.size)
         return sorted(mappings, key=lambda m: m.vaddr)
 
-    def _build_exec_ranges(self) -> list[tuple[str, int, int, int]]:
+    def _build_exec_ranges(self) -> list[CodeRange]:
         ranges = [(s.name, self.base_of(s.index), s.offset, s.size) for s in self.sections
                   if s.flags & SHF_EXECINSTR and s.flags & SHF_ALLOC and s.sh_type != SHT_NOBITS
                   and s.size > 0]
