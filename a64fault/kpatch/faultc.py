@@ -88,7 +88,9 @@ def patch_fault_c(text: str, predicate: str, header: str, sized_sysctl: bool) ->
 
     site_lines = render("fault-site.c").split("\n")[:-1]
     for site in reversed(sites):
-        indent = CHECK.match(lines[site]).group(1)  # type: ignore[union-attr]
+        check = CHECK.match(lines[site])
+        assert check is not None  # the sites are the lines CHECK matches
+        indent = check.group(1)
         lines[site:site] = [indent + line if line else line for line in site_lines]
     switch = render("fault-switch.c", PREDICATE=predicate,
                     CONST="const " if sized_sysctl else "",

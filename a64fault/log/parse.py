@@ -151,7 +151,9 @@ class LineReader:
                     else:
                         report.printed[key] = int(text, 16 if key in formats.HEX_FIELDS else 10)
                 if keys[0] == "ESR" and report.esr is None:
-                    report.esr = report.printed["ESR"]  # type: ignore[assignment]
+                    esr = report.printed["ESR"]
+                    assert isinstance(esr, int)  # a number field (not in NAME_FIELDS)
+                    report.esr = esr
                 return True
         return False
 
