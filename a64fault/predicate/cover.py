@@ -275,17 +275,15 @@ def incompatible_witnesses(on: CubeSet, off: CubeSet, rng: random.Random, count:
     off_masks, off_values = (a.astype(np.uint32) for a in off.arrays())
     # The preferred candidates alone first: their pairwise check is cheap and their
     # greedy set usually reaches the target; otherwise all candidates.
-    preferred = sorted(set(extra)) + classes[0]
-    for candidates in (preferred, preferred + classes[1]):
-        if candidates is not preferred and not classes[1]:
-            break
+    candidates = sorted(set(extra)) + classes[0]
+    compatible_with = _compatibility(candidates, off_masks, off_values)
+    best = _greedy_independent(compatible_with)
+    if len(best) < target and classes[1]:
+        candidates += classes[1]
         compatible_with = _compatibility(candidates, off_masks, off_values)
         best = _greedy_independent(compatible_with)
-        if len(best) >= target:
-            break
-    else:
-        if np.count_nonzero(compatible_with) <= 2 * MAX_EXACT_EDGES:
-            best = max(best, _largest_independent(compatible_with, time_limit), key=len)
+    if len(best) < target and np.count_nonzero(compatible_with) <= 2 * MAX_EXACT_EDGES:
+        best = max(best, _largest_independent(compatible_with, time_limit), key=len)
     return tuple(sorted(candidates[i] for i in best))
 
 
